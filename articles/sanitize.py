@@ -1,0 +1,60 @@
+"""The editor allowlist: the only HTML an article body may contain."""
+
+from urllib.parse import urlsplit
+
+import bleach
+from bleach.html5lib_shim import Filter
+
+ALLOWED_TAGS = frozenset(
+    {
+        "p", "br", "h2", "h3", "h4", "strong", "em", "a", "ul", "ol", "li",
+        "blockquote", "figure", "figcaption", "img",
+    }
+)  # fmt: skip
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+
+def _is_http_or_local(url):
+    """Accept http(s) URLs and paths on our own site; refuse data:, javascript: and the rest."""
+    parts = urlsplit(url.strip())
+    if parts.scheme:
+        return parts.scheme.lower() in {"http", "https"}
+    return url.startswith("/") and not url.startswith("//")
+
+
+def _allow_attribute(tag, name, value):
+    if tag == "a":
+        return name in {"href", "title"} or (name == "target" and value == "_blank")
+    if tag == "img":
+        if name == "src":
+            return _is_http_or_local(value)
+        return name in {"alt", "title", "width", "height"}
+    return False
+
+
+class NoopenerFilter(Filter):
+    """Give links that open a new window rel="noopener noreferrer" (reverse tabnabbing)."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] == "StartTag" and token["name"] == "a":
+                attrs = token["data"]
+                attrs.pop((None, "rel"), None)
+                if attrs.get((None, "target")) == "_blank":
+                    attrs[(None, "rel")] = "noopener noreferrer"
+            yield token
+
+
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=_allow_attribute,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+    filters=[NoopenerFilter],
+)
+
+
+def sanitize_body(html):
+    """Return the article body with everything outside the editor allowlist removed."""
+    return _cleaner.clean(html or "")
