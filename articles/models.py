@@ -121,6 +121,18 @@ class Article(models.Model):
         self.body = sanitize_body(self.body)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        day = self.dateline
+        return reverse(
+            "articles:detail",
+            kwargs={
+                "year": f"{day.year:04d}",
+                "month": f"{day.month:02d}",
+                "day": f"{day.day:02d}",
+                "slug": self.slug,
+            },
+        )
+
     def is_published(self, now=None):
         """Return True if readers can see the article."""
         return (
@@ -141,18 +153,6 @@ class Article(models.Model):
     def dateline(self):
         """The date the URL carries: publication, or creation for an unpublished draft."""
         return timezone.localdate(self.publish_at or self.created_at)
-
-    def get_absolute_url(self):
-        day = self.dateline
-        return reverse(
-            "articles:detail",
-            kwargs={
-                "year": f"{day.year:04d}",
-                "month": f"{day.month:02d}",
-                "day": f"{day.day:02d}",
-                "slug": self.slug,
-            },
-        )
 
     @property
     def byline_authors(self):

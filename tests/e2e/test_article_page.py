@@ -1,0 +1,47 @@
+"""A reader opens the demo article in a real Chromium."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from articles.models import Article
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo_article():
+    with override_settings(DEBUG=True):
+        call_command("load_demo", "--no-accounts", stdout=io.StringIO())
+    return Article.objects.get(slug="ministers-open-bilateral-dialogue")
+
+
+def test_reader_sees_headline_byline_and_toolbar(page, live_server, demo_article, screenshot_dir):
+    response = page.goto(live_server.url + demo_article.get_absolute_url())
+    assert response.status == 200
+
+    assert page.locator("article h1").inner_text() == demo_article.headline
+    assert page.locator("article header .byline").inner_text() == (
+        "By Staff Reporter | Tuesday, 24 October 2023, 02:24 IST"
+    )
+    toolbar = page.get_by_role("navigation", name="Article tools")
+    assert toolbar.get_by_role("link").all_inner_texts() == ["Print", "Email", "Comments"]
+    assert page.locator("article .article-body h2").count() == 2
+    # Our own stylesheet loaded: the headline is set in the serif face, not the browser default.
+    assert "Georgia" in page.locator("article h1").evaluate("el => getComputedStyle(el).fontFamily")
+    page.screenshot(path=screenshot_dir / "article-desktop.png", full_page=True)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=screenshot_dir / "article-phone.png", full_page=True)
+
+
+def test_pages_load_nothing_from_other_hosts(page, live_server, demo_article):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(live_server.url + demo_article.get_absolute_url())
+    page.goto(live_server.url + "/")
+    assert requested
+    assert all(url.startswith(live_server.url) for url in requested), requested

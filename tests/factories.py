@@ -1,0 +1,44 @@
+"""Plain factories for test data: readable at a glance, overridable per test."""
+
+import itertools
+from datetime import timedelta
+
+from django.utils import timezone
+
+from articles.models import Article, ArticleAuthor, Author, Section
+
+_sequence = itertools.count(1)
+
+
+def make_section(**overrides):
+    n = next(_sequence)
+    fields = {"name": f"Section {n}", "slug": f"section-{n}"}
+    fields.update(overrides)
+    return Section.objects.create(**fields)
+
+
+def make_author(**overrides):
+    n = next(_sequence)
+    fields = {"name": f"Reporter {n}", "slug": f"reporter-{n}"}
+    fields.update(overrides)
+    return Author.objects.create(**fields)
+
+
+def make_article(*, authors=None, **overrides):
+    """Create a published article (an hour old) unless overrides say otherwise."""
+    n = next(_sequence)
+    fields = {
+        "headline": f"Headline number {n}",
+        "slug": f"headline-number-{n}",
+        "dek": f"A one-sentence summary of story {n}.",
+        "body": f"<p>The first paragraph of story {n}.</p>",
+        "status": Article.Status.PUBLISHED,
+        "publish_at": timezone.now() - timedelta(hours=1),
+    }
+    fields.update(overrides)
+    if "section" not in fields:
+        fields["section"] = make_section()
+    article = Article.objects.create(**fields)
+    for order, author in enumerate(authors if authors is not None else [make_author()]):
+        ArticleAuthor.objects.create(article=article, author=author, order=order)
+    return article

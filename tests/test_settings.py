@@ -1,0 +1,114 @@
+"""Start-up configuration, checked in fresh interpreters with controlled environments."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "a-production-grade-secret-key-7f3c9e2b1d0a8f6e5c4b3a2918273645",
+    "DJANGO_ALLOWED_HOSTS": "news.example.org",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://news.example.org",
+}
+
+
+def run_python(code, **env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "NEWSROOM_"))}
+    base.pop("DATABASE_URL", None)
+    base.pop("REDIS_URL", None)
+    return subprocess.run(
+        [sys.executable, *code],
+        cwd=PROJECT_DIR,
+        env={**base, "DJANGO_SETTINGS_MODULE": "newsroom.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_python(["manage.py", "check"], DJANGO_DEBUG="0")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Newsroom will not start: set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for development)."
+    ]
+
+
+def test_debug_is_off_unless_asked_for():
+    result = run_python(["-c", "from django.conf import settings as s; print(s.DEBUG)"])
+    assert result.returncode == 1  # off, so the missing secret key stops it
+    result = run_python(
+        [
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s; print(s.DEBUG)",
+        ],
+        DJANGO_SECRET_KEY="x" * 60,
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = run_python(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION_ENV
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_settings_come_from_the_environment():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME']);"
+        "print(s.CACHES['default']['BACKEND']);"
+        "print(s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER);"
+        "print(s.TIME_ZONE, s.NEWSROOM_SITE_NAME, s.NEWSROOM_SITE_URL);"
+        "print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.DEFAULT_FROM_EMAIL);"
+        "print(s.ALLOWED_HOSTS, s.CSRF_TRUSTED_ORIGINS)"
+    )
+    result = run_python(
+        ["-c", code],
+        **PRODUCTION_ENV,
+        DATABASE_URL="postgres://news:pw@db.internal:5432/newsroom",
+        REDIS_URL="redis://cache.internal:6379/0",
+        NEWSROOM_TIME_ZONE="Europe/London",
+        NEWSROOM_SITE_NAME="The Daily Example",
+        NEWSROOM_SITE_URL="https://news.example.org/",
+        EMAIL_HOST="smtp.example.org",
+        EMAIL_PORT="587",
+        EMAIL_USE_TLS="1",
+        DEFAULT_FROM_EMAIL="The Daily Example <news@example.org>",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "django.db.backends.postgresql newsroom",
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://cache.internal:6379/0 False",
+        "Europe/London The Daily Example https://news.example.org",
+        "smtp.example.org 587 True The Daily Example <news@example.org>",
+        "['news.example.org'] ['https://news.example.org']",
+    ]
+
+
+def test_defaults_need_nothing_installed():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE']); print(s.CACHES['default']['BACKEND']);"
+        "print(s.CELERY_TASK_ALWAYS_EAGER, s.TIME_ZONE)"
+    )
+    result = run_python(["-c", code], DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "True Asia/Kolkata",
+    ]
+
+
+@pytest.mark.django_db
+def test_migrations_are_complete():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
