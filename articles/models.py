@@ -79,6 +79,8 @@ class Article(models.Model):
         DRAFT = "draft", "Draft"
         IN_REVIEW = "review", "In review"
         PUBLISHED = "published", "Published"
+        UNPUBLISHED = "unpublished", "Unpublished"
+        WITHDRAWN = "withdrawn", "Taken down"
 
     headline = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
@@ -90,14 +92,57 @@ class Article(models.Model):
     )
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
     authors = models.ManyToManyField(Author, through="ArticleAuthor", related_name="articles")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     publish_at = models.DateTimeField(
         "publication time",
         null=True,
         blank=True,
         help_text="A future time schedules the article: readers see it from then on.",
     )
+    first_published_at = models.DateTimeField(
+        "first published", null=True, blank=True, editable=False
+    )
+    material_update_at = models.DateTimeField(
+        "updated",
+        null=True,
+        blank=True,
+        help_text="Set when the story changed materially after publication; shown as “Updated”.",
+    )
+    withdrawn_at = models.DateTimeField("taken down", null=True, blank=True, editable=False)
+    withdrawal_reason = models.TextField(
+        blank=True, help_text="Shown to readers who follow a link to a taken-down article."
+    )
     comments_enabled = models.BooleanField(default=True)
+    lead_image = models.ImageField(upload_to="articles/%Y/%m/", blank=True)
+    lead_image_alt = models.CharField("alt text", max_length=250, blank=True)
+    lead_image_caption = models.CharField("caption", max_length=300, blank=True)
+    lead_image_credit = models.CharField("credit", max_length=120, blank=True)
+    # Optimistic locking: every save increments it; a save carrying an older number is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -141,6 +186,10 @@ class Article(models.Model):
             and self.publish_at <= (now or timezone.now())
         )
 
+    def is_withdrawn(self):
+        """Return True if an editor took the article down after publication."""
+        return self.status == self.Status.WITHDRAWN
+
     def is_scheduled(self, now=None):
         """Return True if the article is published with a publication time still to come."""
         return (
@@ -177,3 +226,25 @@ class ArticleAuthor(models.Model):
 
     def __str__(self):
         return f"{self.author} on {self.article}"
+
+
+class Correction(models.Model):
+    """A dated note on a published article: a correction of fact or an update."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", "Correction"
+        UPDATE = "update", "Update"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CORRECTION)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.article}"
