@@ -214,3 +214,8 @@ LOGGING = {
 NEWSROOM_SITE_NAME = env_str("NEWSROOM_SITE_NAME", "The Newsroom")
 NEWSROOM_SITE_URL = env_str("NEWSROOM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 NEWSROOM_ARTICLES_PER_PAGE = env_int("NEWSROOM_ARTICLES_PER_PAGE", 12)
+
+# Spam traps on reader forms (newsroom.spamtraps): a post sooner than this after the form was
+# shown, or later than the maximum age, is treated as automated.
+NEWSROOM_SPAM_MIN_SECONDS = env_int("NEWSROOM_SPAM_MIN_SECONDS", 3)
+NEWSROOM_SPAM_MAX_FORM_AGE = env_int("NEWSROOM_SPAM_MAX_FORM_AGE", 2 * 24 * 3600)

@@ -1,0 +1,55 @@
+"""Spam traps shared by the reader forms: a honeypot field and a signed render timestamp.
+
+A trap never shows an error: the form is accepted and the submission marked as spam, so a bot
+learns nothing. The timestamp is signed when the form is rendered, so it cannot be forged.
+"""
+
+import time
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+
+SALT = "newsroom.spamtraps.rendered-at"
+
+
+def sign_render_time(now=None):
+    return signing.dumps(int(time.time() if now is None else now), salt=SALT)
+
+
+class SpamTrapFormMixin(forms.Form):
+    """Add the honeypot and timestamp fields; call spam_reason() after is_valid()."""
+
+    # Named like a real field so bots fill it; hidden from people by CSS and from assistive
+    # technology by aria-hidden on its wrapper.
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    rendered_at = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("rendered_at", sign_render_time())
+
+    def spam_reason(self, now=None):
+        """Return why the submission looks automated, in plain words, or "" if it does not."""
+        now = time.time() if now is None else now
+        if self.cleaned_data.get("website"):
+            return "Honeypot field was filled in"
+        try:
+            rendered = signing.loads(self.cleaned_data.get("rendered_at") or "", salt=SALT)
+            rendered = float(rendered)
+        except (signing.BadSignature, TypeError, ValueError):
+            return "Form timestamp missing or tampered with"
+        elapsed = now - rendered
+        if elapsed < settings.NEWSROOM_SPAM_MIN_SECONDS:
+            return (
+                f"Sent {max(elapsed, 0):.1f} s after the form was shown "
+                f"(minimum {settings.NEWSROOM_SPAM_MIN_SECONDS} s)"
+            )
+        if elapsed > settings.NEWSROOM_SPAM_MAX_FORM_AGE:
+            return f"Form was {elapsed / 3600:.0f} hours old when sent"
+        return ""

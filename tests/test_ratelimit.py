@@ -1,0 +1,41 @@
+import pytest
+
+from newsroom.ratelimit import Rate, hit
+
+
+@pytest.mark.parametrize(
+    "text, rate",
+    [
+        ("5/m", Rate(5, 60)),
+        ("30/h", Rate(30, 3600)),
+        ("20/d", Rate(20, 86400)),
+        ("3/90s", Rate(3, 90)),
+    ],
+)
+def test_rates_parse_from_settings_text(text, rate):
+    assert Rate.parse(text) == rate
+
+
+def test_limit_allows_up_to_the_count_then_refuses_until_the_window_resets():
+    rates = [Rate(3, 60)]
+    start = 1_800_000_000  # the start of a minute
+    assert [hit("comment", "1.2.3.4", rates, now=start + i) for i in range(3)] == [None] * 3
+    assert hit("comment", "1.2.3.4", rates, now=start + 10) == 50
+    assert hit("comment", "1.2.3.4", rates, now=start + 60) is None
+
+
+def test_limits_are_separate_per_identifier_and_scope():
+    rates = [Rate(1, 60)]
+    now = 1_800_000_000
+    assert hit("comment", "a@example.com", rates, now=now) is None
+    assert hit("comment", "b@example.com", rates, now=now) is None
+    assert hit("share", "a@example.com", rates, now=now) is None
+    assert hit("comment", "A@Example.com", rates, now=now) is not None  # same address
+
+
+def test_the_longest_exceeded_window_decides_the_wait():
+    rates = [Rate(5, 60), Rate(6, 3600)]
+    start = 1_800_000_000 - 1_800_000_000 % 3600
+    for minute in range(6):
+        assert hit("comment", "ip", rates, now=start + minute * 60) is None
+    assert hit("comment", "ip", rates, now=start + 600) == 3000

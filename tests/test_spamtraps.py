@@ -1,0 +1,46 @@
+import time
+
+from django import forms
+from django.core import signing
+
+from newsroom.spamtraps import SpamTrapFormMixin, sign_render_time
+
+
+class NoteForm(SpamTrapFormMixin, forms.Form):
+    note = forms.CharField()
+
+
+def submit(rendered_at, **extra):
+    form = NoteForm({"note": "hello", "rendered_at": rendered_at, **extra})
+    assert form.is_valid()
+    return form
+
+
+def test_a_person_filling_the_form_at_human_speed_passes():
+    assert submit(sign_render_time(time.time() - 20)).spam_reason() == ""
+
+
+def test_filled_honeypot_is_spam():
+    form = submit(sign_render_time(time.time() - 20), website="http://spam.example")
+    assert form.spam_reason() == "Honeypot field was filled in"
+
+
+def test_posting_sooner_than_three_seconds_is_spam():
+    assert submit(sign_render_time(time.time() - 1)).spam_reason().startswith("Sent 1.")
+
+
+def test_a_form_older_than_two_days_is_spam():
+    reason = submit(sign_render_time(time.time() - 49 * 3600)).spam_reason()
+    assert reason == "Form was 49 hours old when sent"
+
+
+def test_tampered_or_missing_timestamp_is_spam():
+    forged = signing.dumps(int(time.time() - 20), salt="another-salt")
+    assert submit(forged).spam_reason() == "Form timestamp missing or tampered with"
+    assert submit("").spam_reason() == "Form timestamp missing or tampered with"
+    assert submit("1700000000").spam_reason() == "Form timestamp missing or tampered with"
+
+
+def test_an_unbound_form_carries_a_fresh_signed_timestamp():
+    rendered_at = NoteForm().initial["rendered_at"]
+    assert abs(signing.loads(rendered_at, salt="newsroom.spamtraps.rendered-at") - time.time()) < 5
