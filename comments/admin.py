@@ -1,0 +1,327 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
+
+from . import moderation
+from .models import ArticlePolicy, Comment, ListEntry, ModerationAction, Reason, Report
+
+Status = Comment.Status
+
+
+class CappedCountPaginator(Paginator):
+    """Count at most CAP rows, so a queue of 100,000 comments never runs a full COUNT."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by()[: self.CAP + 1].count()
+
+    @property
+    def is_capped(self):
+        return self.count > self.CAP
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Open on the held queue; each status shows its count."""
+
+    title = "status"
+    parameter_name = "status"
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        counts = model_admin.status_counts(request)
+        choices = [(value, f"{label} ({counts[value]:,})") for value, label in Status.choices]
+        return [*choices, (self.ALL, "All")]
+
+    def queryset(self, request, queryset):
+        value = self.value() or Status.HELD
+        if value == self.ALL:
+            return queryset
+        return queryset.filter(status=value) if value in Status.values else queryset.none()
+
+    def choices(self, changelist):
+        current = self.value() or Status.HELD
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    title = "reason"
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return Reason.Rule.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Reason.Rule.values:
+            # EXISTS, not a join: no duplicate rows and no DISTINCT over the whole queue.
+            rule = Reason.objects.filter(comment=OuterRef("pk"), rule=self.value())
+            return queryset.filter(Exists(rule))
+        return queryset
+
+
+class ArticleFilter(admin.SimpleListFilter):
+    """Filter by article: the column links here; the sidebar offers the selected one only."""
+
+    title = "article"
+    parameter_name = "article"
+
+    def lookups(self, request, model_admin):
+        from articles.models import Article
+
+        if self.value() and self.value().isdigit():
+            article = Article.objects.filter(pk=self.value()).first()
+            if article:
+                return [(str(article.pk), article.headline)]
+        return []
+
+    def has_output(self):
+        return bool(self.value())
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(article_id=self.value())
+        return queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReasonInline(ReadOnlyInline):
+    model = Reason
+    fields = ["rule", "detail", "created"]
+    readonly_fields = fields
+    verbose_name_plural = "why it was held or marked spam"
+
+
+class ReportInline(ReadOnlyInline):
+    model = Report
+    fields = ["reason", "created"]
+    readonly_fields = fields
+    verbose_name_plural = "reports from readers"
+
+
+class ModerationActionInline(ReadOnlyInline):
+    model = ModerationAction
+    fields = ["created", "actor", "from_status", "to_status", "note"]
+    readonly_fields = fields
+    verbose_name_plural = "audit trail"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+
+class CommentAdminForm(forms.ModelForm):
+    moderation_note = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text="Optional: why you changed the status. Kept in the audit trail.",
+    )
+
+    class Meta:
+        model = Comment
+        fields = ["status", "moderation_note"]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    """The moderation queue."""
+
+    form = CommentAdminForm
+    change_list_template = "comments/admin/change_list.html"
+    list_display = ["excerpt", "author", "article_link", "status", "why", "report_count", "age"]
+    list_display_links = ["excerpt"]
+    list_filter = [StatusFilter, ReasonFilter, ArticleFilter]
+    list_select_related = ["article"]
+    search_fields = ["body", "name", "email", "=ip_address"]
+    search_help_text = "Search the text, name, email address or exact IP address."
+    ordering = ["-created", "-pk"]
+    list_per_page = 50
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the whole table per filter
+    paginator = CappedCountPaginator
+    actions = ["approve", "reject", "mark_spam", "ban_author"]
+    readonly_fields = [
+        "article_link",
+        "name",
+        "email",
+        "ip_address",
+        "created",
+        "parent_link",
+        "body",
+        "as_readers_see_it",
+        "report_count",
+        "notify_replies",
+    ]
+    fieldsets = [
+        (None, {"fields": ["status", "moderation_note"]}),
+        (
+            "Comment",
+            {"fields": ["as_readers_see_it", "body", "article_link", "parent_link", "created"]},
+        ),
+        ("Author", {"fields": ["name", "email", "ip_address", "notify_replies"]}),
+    ]
+    inlines = [ReasonInline, ReportInline, ModerationActionInline]
+
+    # --- Permissions: model permissions, plus moderate_comment for the decisions -------------
+
+    def has_add_permission(self, request):
+        return False  # comments come from readers
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm("comments.moderate_comment")
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self.has_moderate_permission(request)
+
+    # --- The list ----------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("reasons")
+
+    def status_counts(self, request):
+        if not hasattr(request, "_comment_status_counts"):
+            request._comment_status_counts = Comment.objects.status_counts()
+        return request._comment_status_counts
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "title": "Moderation queue",
+            **(extra_context or {}),
+            "status_counts": self._count_links(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def _count_links(self, request):
+        counts = self.status_counts(request)
+        return [(value, label, counts[value]) for value, label in Status.choices]
+
+    @admin.display(description="comment")
+    def excerpt(self, comment):
+        text = comment.body if len(comment.body) <= 140 else comment.body[:139] + "…"
+        return text or "(empty)"
+
+    @admin.display(description="author", ordering="name")
+    def author(self, comment):
+        return format_html("{}<br><small>{}</small>", comment.name, comment.email or "—")
+
+    @admin.display(description="article")
+    def article_link(self, comment):
+        return format_html(
+            '<a href="?article={}" title="Only this article’s comments">{}</a>',
+            comment.article_id,
+            comment.article.headline,
+        )
+
+    @admin.display(description="why")
+    def why(self, comment):
+        reasons = comment.reasons.all()
+        if not reasons:
+            return "—"
+        return format_html_join(mark_safe("<br>"), "{}", ((str(r),) for r in reasons))
+
+    @admin.display(description="age", ordering="created")
+    def age(self, comment):
+        age = timesince(comment.created).split(",")[0]
+        return format_html(
+            '<span title="{}">{}</span>',
+            comment.created.strftime("%Y-%m-%d %H:%M UTC"),
+            "just now" if age.startswith("0\xa0minutes") else f"{age} ago",
+        )
+
+    @admin.display(description="in reply to")
+    def parent_link(self, comment):
+        if not comment.parent_id:
+            return "—"
+        return format_html(
+            '<a href="../../{}/change/">Comment {}</a>', comment.parent_id, comment.parent_id
+        )
+
+    @admin.display(description="as readers see it")
+    def as_readers_see_it(self, comment):
+        # body_html is derived on save: escaped plain text cleaned by bleach (comments.sanitize).
+        return format_html(
+            '<div class="comment-body">{}</div>',
+            mark_safe(comment.body_html),  # noqa: S308 - bleach-cleaned on save
+        )
+
+    # --- Decisions ---------------------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        if change and "status" in form.changed_data:
+            new_status = obj.status
+            obj.status = form.initial["status"]
+            moderation.set_status(
+                obj, new_status, by=request.user, note=form.cleaned_data.get("moderation_note", "")
+            )
+
+    def _decide(self, request, queryset, decide, done):
+        count = 0
+        for comment in queryset.select_related(None):
+            decide(comment, by=request.user)
+            count += 1
+        self.message_user(request, f"{count} comment{'s' if count != 1 else ''} {done}.")
+
+    @admin.action(description="Approve selected comments", permissions=["moderate"])
+    def approve(self, request, queryset):
+        self._decide(request, queryset, moderation.approve, "approved")
+
+    @admin.action(description="Reject selected comments", permissions=["moderate"])
+    def reject(self, request, queryset):
+        self._decide(request, queryset, moderation.reject, "rejected")
+
+    @admin.action(description="Mark selected comments as spam", permissions=["moderate"])
+    def mark_spam(self, request, queryset):
+        self._decide(request, queryset, moderation.mark_spam, "marked as spam")
+
+    @admin.action(
+        description="Ban authors: block their email and IP, mark their held comments spam",
+        permissions=["moderate"],
+    )
+    def ban_author(self, request, queryset):
+        marked = sum(moderation.ban_author(c, by=request.user) for c in queryset)
+        self.message_user(
+            request,
+            f"Blocked the authors’ email addresses and IPs; {marked} comments marked as spam.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(ListEntry)
+class ListEntryAdmin(admin.ModelAdmin):
+    list_display = ["value", "kind", "note", "created_by", "created"]
+    list_filter = ["kind"]
+    search_fields = ["value", "note"]
+    fields = ["kind", "value", "note"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ArticlePolicy)
+class ArticlePolicyAdmin(admin.ModelAdmin):
+    list_display = ["article", "mode"]
+    list_filter = ["mode"]
+    autocomplete_fields = ["article"]
+    search_fields = ["article__headline"]

@@ -1,0 +1,345 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from .sanitize import render_comment
+
+
+class CommentQuerySet(models.QuerySet):
+    def approved(self):
+        """Return comments readers can see."""
+        return self.filter(status=Comment.Status.APPROVED)
+
+    def held(self):
+        """Return comments waiting for a moderator."""
+        return self.filter(status=Comment.Status.HELD)
+
+    def top_level(self):
+        """Return comments that start a thread."""
+        return self.filter(parent__isnull=True)
+
+    def counts(self):
+        """Return the number of comments and of top-level comments, in one query."""
+        return self.aggregate(
+            total=Count("pk"), top_level=Count("pk", filter=Q(parent__isnull=True))
+        )
+
+    def status_counts(self):
+        """Return {status: count} for every status, in one grouped query."""
+        rows = self.order_by().values_list("status").annotate(n=Count("pk"))
+        counts = dict.fromkeys(Comment.Status.values, 0)
+        counts.update(rows)
+        return counts
+
+    def page_number_of(self, comment):
+        """Return the page of the article's comments on which the comment's thread starts."""
+        root = comment.thread if comment.thread_id else comment
+        earlier = (
+            self.approved()
+            .top_level()
+            .filter(article_id=comment.article_id)
+            .filter(Q(created__lt=root.created) | Q(created=root.created, pk__lt=root.pk))
+        )
+        return earlier.count() // settings.NEWSROOM_COMMENTS_PER_PAGE + 1
+
+    def by_email(self, email):
+        """Return the comments written with an email address."""
+        return self.filter(email=normalize_email(email))
+
+
+def normalize_email(email):
+    return (email or "").strip().lower()
+
+
+class Comment(models.Model):
+    """A reader's comment on an article, stored as plain text and shown once approved."""
+
+    class Status(models.TextChoices):
+        HELD = "held", "Held for moderation"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        SPAM = "spam", "Spam"
+
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    # The top-level comment of the thread: one query fetches every reply on a page of threads.
+    thread = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    depth = models.PositiveSmallIntegerField(default=1, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="comments",
+    )
+    name = models.CharField(max_length=80)
+    email = models.EmailField(blank=True, help_text="Never shown publicly.")
+    body = models.TextField("comment", help_text="Plain text, as the reader wrote it.")
+    body_html = models.TextField(editable=False, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
+    notify_replies = models.BooleanField("email me replies", default=False)
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
+    report_count = models.PositiveIntegerField("reports", default=0, editable=False)
+    created = models.DateTimeField(default=timezone.now)
+    # Set once the comment went out in a moderators' digest, so each is announced once.
+    digested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set once the parent comment's author was emailed about this reply.
+    reply_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created", "pk"]
+        indexes = [
+            # The moderation queue: one status, newest first (the admin adds -id as tie-breaker).
+            models.Index(fields=["status", "-created", "-id"], name="comment_status_created"),
+            # The queue's "All" view, and purge_comment_ips' old comments.
+            models.Index(fields=["-created", "-id"], name="comment_created"),
+            # The article page: approved threads of one article, oldest first.
+            models.Index(fields=["article", "status", "created"], name="comment_article_status"),
+            # Replies of a page of threads.
+            models.Index(fields=["thread", "status", "created"], name="comment_thread_status"),
+            # Trusted mode, duplicates, rate of one reader, forget_commenter.
+            models.Index(fields=["email", "status"], name="comment_email_status"),
+        ]
+        permissions = [("moderate_comment", "Can approve, reject, mark spam and ban authors")]
+
+    def __str__(self):
+        return f"{self.name} on {self.article}"
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        self.body_html = render_comment(self.body)
+        if self.parent_id and self.parent:
+            self.thread_id = self.parent.thread_id or self.parent_id
+            self.depth = self.parent.depth + 1
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return f"{self.article.get_absolute_url()}#comment-{self.pk}"
+
+    @property
+    def anchor(self):
+        return f"comment-{self.pk}"
+
+    def is_public(self):
+        """Return True if readers can see the comment."""
+        return self.status == self.Status.APPROVED
+
+    def can_have_replies(self):
+        """Return True if the thread may grow one more level under this comment."""
+        return self.depth < settings.NEWSROOM_COMMENTS_MAX_DEPTH
+
+    @property
+    def unsubscribe_token(self):
+        """The signed token of the one-click link that stops reply emails for this comment."""
+        return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(str(self.pk))
+
+    @classmethod
+    def pk_from_unsubscribe_token(cls, token):
+        """Return the comment id a token signs, or None when the signature does not match."""
+        try:
+            return signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
+        except signing.BadSignature:
+            return None
+
+    def get_unsubscribe_url(self):
+        return reverse("comments:unsubscribe", kwargs={"token": self.unsubscribe_token})
+
+
+UNSUBSCRIBE_SALT = "comments.unsubscribe"
+
+
+def comments_close_at(article):
+    """Return when comments on the article close by age, or None if it is not published."""
+    if article.publish_at is None:
+        return None
+    return article.publish_at + timedelta(days=settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS)
+
+
+def comments_are_open(article, now=None):
+    """Return True if readers may post on the article: published, switched on and not too old."""
+    if not article.comments_enabled or not article.is_published(now):
+        return False
+    close_at = comments_close_at(article)
+    days = settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS
+    return not days or close_at is None or (now or timezone.now()) < close_at
+
+
+class Reason(models.Model):
+    """Why a comment was held or marked spam: the rule that fired and the text it matched."""
+
+    class Rule(models.TextChoices):
+        HONEYPOT = "honeypot", "Spam trap: hidden field filled in"
+        TIMING = "timing", "Spam trap: form timing or signature"
+        BLOCKED_EMAIL = "blocked_email", "Blocked email address"
+        BLOCKED_DOMAIN = "blocked_domain", "Blocked email domain"
+        BLOCKED_IP = "blocked_ip", "Blocked IP address"
+        BLOCKED_TERM = "blocked_term", "Blocked term"
+        LINKS = "links", "Too many links"
+        WATCHED_TERM = "watched_term", "Watched term"
+        PRE_MODERATION = "pre", "Pre-moderation"
+        NEW_COMMENTER = "trusted", "First comment from this email"
+        REPORTS = "reports", "Reported by readers"
+        BANNED = "banned", "Author banned"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reasons")
+    rule = models.CharField(max_length=20, choices=Rule.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        indexes = [models.Index(fields=["rule", "comment"], name="reason_rule_comment")]
+
+    def __str__(self):
+        return (
+            f"{self.get_rule_display()}: {self.detail}" if self.detail else self.get_rule_display()
+        )
+
+
+class Report(models.Model):
+    """A reader's report that a comment breaks the rules; one per reader per comment."""
+
+    class Why(models.TextChoices):
+        SPAM = "spam", "Spam"
+        ABUSE = "abuse", "Abusive or hateful"
+        OFF_TOPIC = "off_topic", "Off-topic"
+        OTHER = "other", "Something else"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=10, choices=Why.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    session_key = models.CharField(max_length=40, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "user"],
+                condition=Q(user__isnull=False),
+                name="one_report_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["comment", "session_key"],
+                condition=Q(user__isnull=True),
+                name="one_report_per_session",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} report on comment {self.comment_id}"
+
+
+class ModerationAction(models.Model):
+    """An audit row: a status change of a comment, by a person or an automatic rule."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="actions")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="moderator",
+    )
+    rule = models.CharField(
+        max_length=40, blank=True, help_text="The automatic rule, when no person acted."
+    )
+    from_status = models.CharField(max_length=10, choices=Comment.Status.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=Comment.Status.choices)
+    note = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "pk"]
+
+    def __str__(self):
+        start = self.get_from_status_display() or "New"
+        return f"{start} → {self.get_to_status_display()}"
+
+    @property
+    def actor(self):
+        if self.by_id:
+            return str(self.by)
+        return f"Automatic: {self.rule}" if self.rule else "Automatic"
+
+
+class ListEntryQuerySet(models.QuerySet):
+    def of_kind(self, *kinds):
+        return self.filter(kind__in=kinds)
+
+
+class ListEntry(models.Model):
+    """A moderator-edited entry on the blocked (→ spam) or watched (→ held) lists."""
+
+    class Kind(models.TextChoices):
+        BLOCKED_TERM = "blocked_term", "Blocked term"
+        BLOCKED_EMAIL = "blocked_email", "Blocked email address"
+        BLOCKED_DOMAIN = "blocked_domain", "Blocked email domain"
+        BLOCKED_IP = "blocked_ip", "Blocked IP address or network"
+        WATCHED_TERM = "watched_term", "Watched term"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.CharField(
+        max_length=200,
+        help_text=(
+            "Terms match whole words in any case, also with extra spaces or look-alike letters. "
+            "Domains also block their subdomains. IPs may be a network such as 203.0.113.0/24."
+        ),
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    objects = ListEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "value"]
+        verbose_name = "blocked or watched entry"
+        verbose_name_plural = "blocked and watched lists"
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="unique_list_entry")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def save(self, *args, **kwargs):
+        self.value = self.value.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class ArticlePolicy(models.Model):
+    """A per-article override of the site's comment moderation mode."""
+
+    class Mode(models.TextChoices):
+        PRE = "pre", "Pre-moderation: hold every comment"
+        TRUSTED = "trusted", "Trusted: hold first-time commenters"
+        POST = "post", "Post-moderation: publish at once"
+
+    article = models.OneToOneField(
+        "articles.Article", on_delete=models.CASCADE, related_name="comment_policy"
+    )
+    mode = models.CharField("moderation mode", max_length=10, choices=Mode.choices)
+
+    class Meta:
+        verbose_name = "article moderation mode"
+        verbose_name_plural = "article moderation modes"
+
+    def __str__(self):
+        return f"{self.article}: {self.get_mode_display()}"

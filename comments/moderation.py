@@ -1,0 +1,396 @@
+"""Every change of a comment's status: the automatic pipeline for new comments, and the
+moderators' decisions. Views, admin actions, tasks and commands all call these functions, and
+each writes its audit row in the same transaction as the change.
+"""
+
+import ipaddress
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from newsroom import ratelimit
+
+from . import tasks
+from .models import (
+    ArticlePolicy,
+    Comment,
+    ListEntry,
+    ModerationAction,
+    Reason,
+    Report,
+    comments_are_open,
+    normalize_email,
+)
+from .sanitize import count_links, render_comment
+
+Status = Comment.Status
+Rule = Reason.Rule
+
+
+class Refused(Exception):
+    """A submission turned away with a message for the reader; nothing was stored."""
+
+    status_code = 400
+
+    def __init__(self, message, *, retry_after=None):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class CommentsClosed(Refused):
+    status_code = 403
+
+
+class RateLimited(Refused):
+    status_code = 429
+
+
+class Duplicate(Refused):
+    status_code = 400
+
+
+# --- Matching terms, robust to simple evasion ----------------------------------------------
+
+# Letters that NFKC leaves alone but that look like Latin ones (Cyrillic and Greek).
+LOOKALIKES = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+        "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s",
+        "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+        "τ": "t", "υ": "u", "χ": "x",
+    }
+)  # fmt: skip
+INVISIBLE = {"\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+
+
+def normalize_with_map(text):
+    """Return text folded for matching (NFKC, case, look-alikes, no invisible characters), and
+    for each folded character the index of the original one it came from."""
+    folded, origin = [], []
+    for index, char in enumerate(text):
+        if char in INVISIBLE:
+            continue
+        for out in unicodedata.normalize("NFKC", char).casefold().translate(LOOKALIKES):
+            folded.append(out)
+            origin.append(index)
+    return "".join(folded), origin
+
+
+def term_pattern(term):
+    """Match the term as whole words, letters optionally split by spaces or punctuation."""
+    folded, _ = normalize_with_map(term)
+    words = [r"[\W_]{0,3}".join(re.escape(c) for c in word) for word in folded.split()]
+    return re.compile(r"(?<!\w)" + r"[\W_]+".join(words) + r"(?!\w)")
+
+
+def find_term(text, term):
+    """Return the original text that matches the term, or ""."""
+    folded, origin = normalize_with_map(text)
+    match = term_pattern(term).search(folded)
+    if not match or not term.strip():
+        return ""
+    return text[origin[match.start()] : origin[match.end() - 1] + 1]
+
+
+# --- The automatic pipeline for a new comment ----------------------------------------------
+
+
+@dataclass
+class Submission:
+    """What a reader sent, with where it came from."""
+
+    article: object
+    name: str
+    email: str
+    body: str
+    parent: Comment | None = None
+    notify_replies: bool = False
+    user: object = None
+    ip_address: str | None = None
+    spam_trap: str = ""  # form.spam_reason()
+
+
+@dataclass
+class Verdict:
+    status: str = Status.APPROVED
+    reasons: list = field(default_factory=list)
+    rule: str = ""
+
+    def add(self, rule, detail, status):
+        self.reasons.append((rule, detail[:300]))
+        if status == Status.SPAM or self.status == Status.APPROVED:
+            self.status = status
+
+
+def moderation_mode(article):
+    """Return the article's moderation mode: its own override, else the site default."""
+    try:
+        return article.comment_policy.mode
+    except ArticlePolicy.DoesNotExist:
+        return settings.NEWSROOM_COMMENTS_MODE
+
+
+def rate_limits():
+    return [ratelimit.Rate.parse(r) for r in settings.NEWSROOM_COMMENTS_RATE_LIMITS.split(",")]
+
+
+def _wait_words(seconds):
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{round(seconds / 60)} minutes"
+
+
+def check(submission, *, now=None):
+    """Run the rules in order; return the Verdict or raise Refused. Stores nothing."""
+    now = now or timezone.now()
+    article, email = submission.article, normalize_email(submission.email)
+    verdict = Verdict()
+
+    if not comments_are_open(article, now):
+        raise CommentsClosed("Comments are closed on this article.")
+
+    if submission.spam_trap:
+        rule = Rule.HONEYPOT if "Honeypot" in submission.spam_trap else Rule.TIMING
+        verdict.add(rule, submission.spam_trap, Status.SPAM)
+
+    rates = rate_limits()
+    waits = [
+        ratelimit.hit("comments-ip", submission.ip_address, rates)
+        if submission.ip_address
+        else None,
+        ratelimit.hit("comments-email", email, rates),
+    ]
+    if any(waits):
+        wait = max(w for w in waits if w)
+        raise RateLimited(
+            f"You have posted a lot of comments in a short time. "
+            f"Please wait {_wait_words(wait)} and try again; your text is kept below.",
+            retry_after=wait,
+        )
+
+    body = submission.body.strip()
+    recent = Comment.objects.by_email(email).filter(
+        article=article, body=body, created__gte=now - timedelta(hours=24)
+    )
+    if recent.exists():
+        raise Duplicate("You have already posted this comment on this article.")
+
+    _check_blocked(submission, email, verdict)
+
+    links = count_links(render_comment(body))
+    if len(links) > settings.NEWSROOM_COMMENTS_MAX_LINKS:
+        verdict.add(
+            Rule.LINKS,
+            f"{len(links)} links (more than {settings.NEWSROOM_COMMENTS_MAX_LINKS}): "
+            + ", ".join(links),
+            Status.HELD,
+        )
+
+    for entry in _entries(submission, ListEntry.Kind.WATCHED_TERM):
+        matched = _match_text(submission, entry.value)
+        if matched:
+            verdict.add(Rule.WATCHED_TERM, f"“{entry.value}” matched “{matched}”", Status.HELD)
+
+    if verdict.status == Status.APPROVED:
+        mode = moderation_mode(article)
+        if mode == ArticlePolicy.Mode.PRE:
+            verdict.add(Rule.PRE_MODERATION, "Every comment on this article is held", Status.HELD)
+        elif mode == ArticlePolicy.Mode.TRUSTED and not _is_trusted(email):
+            verdict.add(
+                Rule.NEW_COMMENTER, f"No earlier approved comment from {email}", Status.HELD
+            )
+        verdict.rule = f"{mode} mode"
+    return verdict
+
+
+def _entries(submission, *kinds):
+    # One query per submission for all lists; cached on the submission object.
+    if not hasattr(submission, "_entries"):
+        submission._entries = list(ListEntry.objects.all())
+    return [e for e in submission._entries if e.kind in kinds]
+
+
+def _match_text(submission, term):
+    return find_term(submission.body, term) or find_term(submission.name, term)
+
+
+def _check_blocked(submission, email, verdict):
+    Kind = ListEntry.Kind
+    domain = email.rpartition("@")[2]
+    for entry in _entries(submission, *Kind.values):
+        if entry.kind == Kind.BLOCKED_EMAIL and email == entry.value:
+            verdict.add(Rule.BLOCKED_EMAIL, email, Status.SPAM)
+        elif entry.kind == Kind.BLOCKED_DOMAIN and (
+            domain == entry.value or domain.endswith("." + entry.value)
+        ):
+            verdict.add(Rule.BLOCKED_DOMAIN, f"{domain} (blocked: {entry.value})", Status.SPAM)
+        elif entry.kind == Kind.BLOCKED_IP and _ip_in(submission.ip_address, entry.value):
+            verdict.add(Rule.BLOCKED_IP, f"{submission.ip_address} in {entry.value}", Status.SPAM)
+        elif entry.kind == Kind.BLOCKED_TERM:
+            matched = _match_text(submission, entry.value)
+            if matched:
+                verdict.add(Rule.BLOCKED_TERM, f"“{entry.value}” matched “{matched}”", Status.SPAM)
+
+
+def _ip_in(ip, network):
+    if not ip:
+        return False
+    try:
+        return ipaddress.ip_address(ip) in ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        return False
+
+
+def _is_trusted(email):
+    return Comment.objects.by_email(email).approved().exists()
+
+
+def submit(submission, *, now=None):
+    """Check a submission and store it with its status, reasons and audit row; return it."""
+    verdict = check(submission, now=now)
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            article=submission.article,
+            parent=submission.parent,
+            user=submission.user if getattr(submission.user, "is_authenticated", False) else None,
+            name=submission.name.strip(),
+            email=submission.email,
+            body=submission.body.strip(),
+            notify_replies=submission.notify_replies,
+            ip_address=submission.ip_address,
+            status=verdict.status,
+        )
+        Reason.objects.bulk_create(
+            Reason(comment=comment, rule=rule, detail=detail) for rule, detail in verdict.reasons
+        )
+        rules = ", ".join(rule for rule, _ in verdict.reasons) or verdict.rule
+        ModerationAction.objects.create(
+            comment=comment, to_status=verdict.status, rule=rules[:40], note="New comment"
+        )
+        _after_status_change(comment, verdict.status)
+    return comment
+
+
+# --- Moderators' decisions -----------------------------------------------------------------
+
+
+def _change(comment, to_status, *, by=None, rule="", note=""):
+    from_status = comment.status
+    comment.status = to_status
+    Comment.objects.filter(pk=comment.pk).update(status=to_status)
+    ModerationAction.objects.create(
+        comment=comment,
+        by=by,
+        rule=rule,
+        from_status=from_status,
+        to_status=to_status,
+        note=note[:500],
+    )
+    if from_status != to_status:
+        _after_status_change(comment, to_status)
+    return comment
+
+
+def _after_status_change(comment, to_status):
+    # After commit, and robust: an unreachable broker is logged, never a failed request.
+    if to_status == Status.HELD:
+        transaction.on_commit(tasks.send_moderation_digest.delay, robust=True)
+    elif to_status == Status.APPROVED and comment.parent_id:
+        transaction.on_commit(lambda: tasks.notify_reply.delay(comment.pk), robust=True)
+
+
+def approve(comment, *, by, note=""):
+    """Publish the comment."""
+    with transaction.atomic():
+        return _change(comment, Status.APPROVED, by=by, note=note)
+
+
+def reject(comment, *, by, note=""):
+    """Hide the comment for good: it breaks the rules but is not spam."""
+    with transaction.atomic():
+        return _change(comment, Status.REJECTED, by=by, note=note)
+
+
+def mark_spam(comment, *, by, note=""):
+    """Hide the comment as spam."""
+    with transaction.atomic():
+        return _change(comment, Status.SPAM, by=by, note=note)
+
+
+def hold(comment, *, by=None, rule="", note=""):
+    """Take the comment off the page and back to the moderation queue."""
+    with transaction.atomic():
+        return _change(comment, Status.HELD, by=by, rule=rule, note=note)
+
+
+def set_status(comment, status, *, by, note=""):
+    """Move the comment to any status, as a moderator editing it in the admin."""
+    with transaction.atomic():
+        return _change(comment, status, by=by, note=note)
+
+
+def ban_author(comment, *, by, note=""):
+    """Block the comment's email and IP, and mark every held comment of theirs as spam.
+
+    Return the number of comments marked spam.
+    """
+    with transaction.atomic():
+        for kind, value in [
+            (ListEntry.Kind.BLOCKED_EMAIL, comment.email),
+            (ListEntry.Kind.BLOCKED_IP, comment.ip_address),
+        ]:
+            if value:
+                ListEntry.objects.get_or_create(
+                    kind=kind,
+                    value=value.lower(),
+                    defaults={"created_by": by, "note": f"Banned from comment {comment.pk}"},
+                )
+        same_author = Q(pk=comment.pk)
+        if comment.email:
+            same_author |= Q(email=comment.email)
+        if comment.ip_address:
+            same_author |= Q(ip_address=comment.ip_address)
+        theirs = Comment.objects.filter(same_author).filter(
+            Q(status=Status.HELD) | Q(pk=comment.pk)
+        )
+        marked = 0
+        for each in theirs.select_for_update():
+            if each.status != Status.SPAM:
+                Reason.objects.create(comment=each, rule=Rule.BANNED, detail=f"by {by}")
+                _change(each, Status.SPAM, by=by, note=note or "Author banned")
+                marked += 1
+        return marked
+
+
+def report(comment, *, reason, user=None, session_key=""):
+    """Record a reader's report; hide the comment once enough readers reported it.
+
+    Return False if this reader had already reported the comment.
+    """
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Report.objects.create(
+                    comment=comment,
+                    reason=reason,
+                    user=user if getattr(user, "is_authenticated", False) else None,
+                    session_key="" if getattr(user, "is_authenticated", False) else session_key,
+                )
+        except IntegrityError:
+            return False
+        Comment.objects.filter(pk=comment.pk).update(report_count=F("report_count") + 1)
+        comment.refresh_from_db(fields=["report_count", "status"])
+        threshold = settings.NEWSROOM_COMMENTS_REPORT_THRESHOLD
+        if comment.status == Status.APPROVED and comment.report_count >= threshold:
+            reasons = [r.get_reason_display() for r in comment.reports.all()]
+            detail = f"{len(reasons)} reports: " + ", ".join(reasons)
+            Reason.objects.create(comment=comment, rule=Rule.REPORTS, detail=detail)
+            _change(comment, Status.HELD, rule="reports", note=detail)
+        return True

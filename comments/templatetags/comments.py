@@ -1,0 +1,114 @@
+"""Put an article's comments on its page; the articles app only includes our template."""
+
+from dataclasses import dataclass, field
+
+from django import template
+from django.conf import settings
+from django.core.paginator import Paginator
+
+from ..forms import CommentForm, ReportForm
+from ..models import Comment, comments_are_open
+from ..views import PENDING_SESSION_KEY
+
+register = template.Library()
+
+
+def approved_counts(article):
+    """Return the article's approved and top-level approved counts, one query per page view."""
+    counts = getattr(article, "_approved_comment_counts", None)
+    if counts is None:
+        counts = article.comments.approved().counts()
+        article._approved_comment_counts = counts
+    return counts
+
+
+@register.simple_tag
+def approved_comment_count(article):
+    """Return how many approved comments the article has."""
+    return approved_counts(article)["total"]
+
+
+@dataclass
+class Thread:
+    """Everything the comments section shows, fetched in a fixed number of queries."""
+
+    total: int = 0
+    page: object = None
+    comments: list = field(default_factory=list)
+    pending: list = field(default_factory=list)
+    is_open: bool = False
+    form: object = None
+    report_form: object = None
+    reply_to: object = None
+    reported: int | None = None
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@register.simple_tag(takes_context=True)
+def comment_thread(context, article):
+    """Return the page of approved threads (oldest first, replies nested) and the form."""
+    request = context.get("request")
+    params = request.GET if request else {}
+    counts = approved_counts(article)
+    thread = Thread(total=counts["total"], is_open=comments_are_open(article))
+    if counts["top_level"]:
+        paginator = Paginator(
+            article.comments.approved().top_level().order_by("created", "pk"),
+            settings.NEWSROOM_COMMENTS_PER_PAGE,
+        )
+        paginator.count = counts["top_level"]  # known already: no second COUNT query
+        thread.page = paginator.get_page(params.get("comments_page"))
+        thread.comments = _with_replies(list(thread.page.object_list))
+    pending_ids = request.session.get(PENDING_SESSION_KEY) if request else None
+    if pending_ids:
+        thread.pending = list(
+            article.comments.filter(pk__in=pending_ids)
+            .exclude(status=Comment.Status.APPROVED)
+            .order_by("created")
+        )
+    if thread.is_open:
+        thread.form = context.get("comment_form")
+        reply_to = _int(params.get("reply_to"))
+        if thread.form is None:
+            user = getattr(request, "user", None)
+            thread.form = CommentForm(article=article, user=user, initial={"parent": reply_to})
+        parent_id = _int(thread.form["parent"].value())
+        thread.reply_to = _find(thread.comments, parent_id) if parent_id else None
+        thread.report_form = ReportForm()
+    thread.reported = _int(params.get("reported"))
+    return thread
+
+
+def _with_replies(top_level):
+    """Attach every approved reply of the page's threads as `children`, in one query."""
+    by_id = {}
+    for comment in top_level:
+        comment.children = []
+        by_id[comment.pk] = comment
+    if not top_level:
+        return top_level
+    replies = Comment.objects.approved().filter(thread__in=list(by_id)).order_by("created", "pk")
+    for reply in replies:
+        reply.children = []
+        by_id[reply.pk] = reply
+    for reply in replies:
+        parent = by_id.get(reply.parent_id)
+        if parent is not None:  # a reply under a hidden comment stays hidden with it
+            parent.children.append(reply)
+    return top_level
+
+
+def _find(comments, pk):
+    for comment in comments:
+        if comment.pk == pk:
+            return comment
+        found = _find(comment.children, pk)
+        if found:
+            return found
+    return None

@@ -1,0 +1,120 @@
+from django.conf import settings
+from django.contrib.sessions.backends.base import UpdateError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from articles.models import Article
+from articles.views import ArticleDetailView
+
+from . import moderation
+from .forms import CommentForm, ReportForm
+from .models import Comment, comments_are_open
+
+PENDING_SESSION_KEY = "comments_pending"
+
+
+def client_ip(request):
+    """Return the reader's IP: the proxy's last X-Forwarded-For entry when behind our proxy."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded and getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _article_page(request, article, form, *, status):
+    """Show the article page again with the comment form as the reader sent it."""
+    view = ArticleDetailView()
+    view.setup(request)
+    view.object = article
+    context = view.get_context_data(object=article, is_preview=False, comment_form=form)
+    return TemplateResponse(request, view.get_template_names(), context, status=status)
+
+
+def _closed(request, article):
+    return render(request, "comments/closed.html", {"article": article}, status=403)
+
+
+@require_POST
+def post_comment(request, article_id):
+    """Accept a comment or reply: run the moderation pipeline, store it, and show where it is."""
+    article = get_object_or_404(Article.objects.published(), pk=article_id)
+    if not comments_are_open(article):
+        return _closed(request, article)
+    form = CommentForm(request.POST, article=article, user=request.user)
+    if not form.is_valid():
+        return _article_page(request, article, form, status=400)
+    data = form.cleaned_data
+    submission = moderation.Submission(
+        article=article,
+        name=data["name"],
+        email=data["email"],
+        body=data["body"],
+        parent=data["parent"],
+        notify_replies=data["notify_replies"],
+        user=request.user,
+        ip_address=client_ip(request),
+        spam_trap=form.spam_reason(),
+    )
+    try:
+        comment = moderation.submit(submission)
+    except moderation.CommentsClosed:
+        return _closed(request, article)
+    except moderation.Refused as refusal:
+        form.add_error(None, refusal.message)
+        response = _article_page(request, article, form, status=refusal.status_code)
+        if refusal.retry_after:
+            response["Retry-After"] = str(refusal.retry_after)
+        return response
+    if not comment.is_public():
+        # Only this reader's session remembers the held comment, so only they see it.
+        pending = request.session.get(PENDING_SESSION_KEY, [])[-19:]
+        request.session[PENDING_SESSION_KEY] = [*pending, comment.pk]
+        return redirect(f"{article.get_absolute_url()}#comment-{comment.pk}")
+    page = Comment.objects.page_number_of(comment)
+    query = f"?comments_page={page}" if page > 1 else ""
+    return redirect(f"{article.get_absolute_url()}{query}#comment-{comment.pk}")
+
+
+@require_POST
+def report_comment(request, pk):
+    """Record a reader's report of an approved comment (once per reader)."""
+    comment = get_object_or_404(
+        Comment.objects.approved().select_related("article"),
+        pk=pk,
+        article__in=Article.objects.published(),
+    )
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "comments/report.html", {"comment": comment, "form": form}, status=400
+        )
+    if not request.session.session_key:
+        try:
+            request.session.save()
+        except UpdateError:
+            pass
+    moderation.report(
+        comment,
+        reason=form.cleaned_data["reason"],
+        user=request.user,
+        session_key=request.session.session_key or "",
+    )
+    # The same thanks whether or not this reader had reported it before.
+    return redirect(
+        f"{comment.article.get_absolute_url()}?reported={comment.pk}#comment-{comment.pk}"
+    )
+
+
+@csrf_exempt  # the signed token is the credential; mail clients' one-click POSTs carry no cookie
+def unsubscribe(request, token):
+    """Stop reply emails for one comment: GET asks, POST (a button or a mail client) does it."""
+    pk = Comment.pk_from_unsubscribe_token(token)
+    if pk is None:
+        return render(request, "comments/unsubscribe.html", {"invalid": True}, status=400)
+    comment = get_object_or_404(Comment.objects.select_related("article"), pk=pk)
+    done = request.method == "POST"
+    if done:
+        Comment.objects.filter(pk=comment.pk).update(notify_replies=False)
+    return render(request, "comments/unsubscribe.html", {"comment": comment, "done": done})

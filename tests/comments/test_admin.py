@@ -1,0 +1,188 @@
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from comments.models import Comment, ListEntry, ModerationAction
+from tests.factories import make_article, make_comment
+
+pytestmark = pytest.mark.django_db
+
+Status = Comment.Status
+CHANGELIST = "/admin/comments/comment/"
+
+
+def staff(role):
+    user = User.objects.create_user(role.lower(), password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def moderator_client(client):
+    client.force_login(staff("Moderators"))
+    return client
+
+
+def action(client, name, comments):
+    return client.post(
+        CHANGELIST,
+        {"action": name, "_selected_action": [c.pk for c in comments], "index": 0},
+    )
+
+
+# --- Roles --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["Moderators", "Editors"])
+def test_moderators_and_editors_can_approve_from_the_queue(client, role):
+    user = staff(role)
+    client.force_login(user)
+    comment = make_comment(status=Status.HELD)
+    assert client.get(CHANGELIST).status_code == 200
+    response = action(client, "approve", [comment])
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    assert comment.status == Status.APPROVED
+    assert comment.actions.get().by == user
+
+
+@pytest.mark.parametrize("name", ["approve", "reject", "mark_spam", "ban_author"])
+def test_writers_can_neither_see_nor_act_on_comments(client, name):
+    client.force_login(staff("Writers"))
+    comment = make_comment(status=Status.HELD)
+    assert client.get(CHANGELIST).status_code == 403
+    assert client.get(f"{CHANGELIST}{comment.pk}/change/").status_code == 403
+    assert action(client, name, [comment]).status_code == 403
+    comment.refresh_from_db()
+    assert comment.status == Status.HELD
+    assert not ModerationAction.objects.exists()
+    assert not ListEntry.objects.exists()
+
+
+def test_staff_without_a_role_cannot_post_actions(client):
+    client.force_login(User.objects.create_user("intern", is_staff=True))
+    comment = make_comment(status=Status.HELD)
+    assert action(client, "approve", [comment]).status_code == 403
+
+
+def test_view_only_permission_cannot_run_actions(client):
+    user = User.objects.create_user("reader", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="view_comment"))
+    client.force_login(user)
+    comment = make_comment(status=Status.HELD)
+    response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert 'value="approve"' not in response.content.decode()
+    action(client, "approve", [comment])
+    comment.refresh_from_db()
+    assert comment.status == Status.HELD
+
+
+# --- The queue -----------------------------------------------------------------------------------
+
+
+def test_queue_opens_on_held_newest_first_with_reasons_and_counts(moderator_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    article = make_article(headline="River talks")
+    older = make_comment(article, status=Status.HELD, body="Older held",
+                         created=timezone.now() - timedelta(hours=2))  # fmt: skip
+    newer = make_comment(article, status=Status.HELD, body="Newer held")
+    newer.reasons.create(rule="watched_term", detail="“casino” matched “CASINO”")
+    make_comment(article, body="Already approved")
+    response = moderator_client.get(CHANGELIST)
+    html = response.content.decode()
+    assert [c.pk for c in response.context["cl"].result_list] == [newer.pk, older.pk]
+    assert "Already approved" not in html
+    assert "Watched term: “casino” matched “CASINO”" in html
+    assert "River talks" in html
+    assert "Held for moderation<strong>2</strong>" in html
+    assert "Approved<strong>1</strong>" in html
+
+
+def test_queue_filters_by_status_reason_article_and_searches_ip(moderator_client):
+    article = make_article()
+    spam = make_comment(article, status=Status.SPAM, ip_address="203.0.113.9")
+    linked = make_comment(status=Status.HELD)
+    linked.reasons.create(rule="links", detail="3 links")
+    make_comment(status=Status.HELD)
+
+    def listed(query):
+        return [c.pk for c in moderator_client.get(CHANGELIST + query).context["cl"].result_list]
+
+    assert listed("?status=spam") == [spam.pk]
+    assert listed("?reason=links") == [linked.pk]
+    assert listed(f"?status=all&article={article.pk}") == [spam.pk]
+    assert listed("?status=all&q=203.0.113.9") == [spam.pk]
+
+
+def test_changelist_runs_constant_queries_whatever_the_number_of_comments(moderator_client):
+    article = make_article()
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert moderator_client.get(CHANGELIST).status_code == 200
+        return queries
+
+    for _ in range(3):
+        make_comment(article, status=Status.HELD).reasons.create(rule="pre")
+    few = count()
+    for _ in range(60):
+        make_comment(make_article(), status=Status.HELD).reasons.create(rule="pre")
+    many = count()
+    assert len(few) == len(many)
+    sqls = [q["sql"] for q in many.captured_queries]
+    # No full COUNT(*) of the table: the paginator's count is capped by a LIMIT subquery.
+    counts = [sql for sql in sqls if "COUNT(" in sql.upper()]
+    assert all("LIMIT" in sql or "GROUP BY" in sql for sql in counts), counts
+
+
+def test_ban_author_action(moderator_client):
+    comment = make_comment(status=Status.HELD, email="troll@example.org", ip_address="192.0.2.1")
+    other = make_comment(status=Status.HELD, email="troll@example.org")
+    action(moderator_client, "ban_author", [comment])
+    assert set(Comment.objects.values_list("status", flat=True)) == {Status.SPAM}
+    assert ListEntry.objects.filter(kind="blocked_email", value="troll@example.org").exists()
+    assert ListEntry.objects.filter(kind="blocked_ip", value="192.0.2.1").exists()
+    assert other.actions.get().to_status == Status.SPAM
+
+
+def test_change_page_shows_audit_trail_and_status_edit_is_audited(moderator_client):
+    comment = make_comment(status=Status.HELD, body="Check me")
+    comment.reasons.create(rule="watched_term", detail="“x” matched “X”")
+    url = f"{CHANGELIST}{comment.pk}/change/"
+    response = moderator_client.post(
+        url,
+        {
+            "status": "rejected",
+            "moderation_note": "Personal attack",
+            **inline_management(),
+        },  # fmt: skip
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    comment.refresh_from_db()
+    assert comment.status == Status.REJECTED
+    row = comment.actions.get()
+    assert (row.from_status, row.to_status, row.note) == ("held", "rejected", "Personal attack")
+    html = moderator_client.get(url).content.decode()
+    assert "Audit trail" in html and "Personal attack" in html and "moderators" in html
+
+
+def inline_management():
+    data = {}
+    for prefix in ["reasons", "reports", "actions"]:
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    return data
+
+
+def test_moderators_edit_the_blocked_and_watched_lists(moderator_client):
+    response = moderator_client.post(
+        "/admin/comments/listentry/add/", {"kind": "watched_term", "value": " Casino "}
+    )
+    assert response.status_code == 302
+    assert ListEntry.objects.get().value == "casino"

@@ -1,0 +1,297 @@
+import time
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from comments import moderation
+from comments.models import ArticlePolicy, Comment, ListEntry, ModerationAction, Reason
+from tests.factories import make_article, make_comment
+
+pytestmark = pytest.mark.django_db
+
+Status = Comment.Status
+Rule = Reason.Rule
+
+
+@pytest.fixture(autouse=True)
+def _post_mode(settings):
+    # Most rules are easiest to see when nothing else holds the comment.
+    settings.NEWSROOM_COMMENTS_MODE = "post"
+
+
+@pytest.fixture
+def article():
+    return make_article()
+
+
+def submit(article, body="A thoughtful comment.", **fields):
+    fields = {"name": "Asha", "email": "asha@example.org", "ip_address": "198.51.100.7", **fields}
+    return moderation.submit(moderation.Submission(article=article, body=body, **fields))
+
+
+def rules(comment):
+    return sorted(comment.reasons.values_list("rule", flat=True))
+
+
+# --- Order of the pipeline, traps --------------------------------------------------------------
+
+
+def test_a_clean_comment_in_post_mode_is_approved_with_an_audit_row(article):
+    comment = submit(article)
+    assert comment.status == Status.APPROVED
+    action = comment.actions.get()
+    assert (action.from_status, action.to_status, action.rule) == ("", Status.APPROVED, "post mode")
+
+
+def test_closed_article_refuses_and_stores_nothing(article):
+    article.comments_enabled = False
+    with pytest.raises(moderation.CommentsClosed):
+        submit(article)
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "trap, rule",
+    [
+        ("Honeypot field was filled in", Rule.HONEYPOT),
+        ("Sent 0.4 s after the form was shown (minimum 3 s)", Rule.TIMING),
+        ("Form timestamp missing or tampered with", Rule.TIMING),
+    ],
+)
+def test_spam_traps_mark_spam_and_record_why(article, trap, rule):
+    comment = submit(article, spam_trap=trap)
+    assert comment.status == Status.SPAM
+    assert list(comment.reasons.values_list("rule", "detail")) == [(rule, trap)]
+
+
+# --- Rate limits and duplicates -----------------------------------------------------------------
+
+
+def test_sixth_comment_in_a_minute_from_one_ip_is_rate_limited(article):
+    for n in range(5):
+        submit(article, body=f"Comment {n}", email=f"r{n}@example.org")
+    with pytest.raises(moderation.RateLimited) as refused:
+        submit(article, body="One more", email="other@example.org")
+    assert "Please wait" in refused.value.message
+    assert refused.value.retry_after >= 1
+    assert Comment.objects.count() == 5
+
+
+def test_email_rate_limit_holds_across_ips(article):
+    for n in range(5):
+        submit(article, body=f"Comment {n}", ip_address=f"198.51.100.{n}")
+    with pytest.raises(moderation.RateLimited):
+        submit(article, body="Again", ip_address="203.0.113.9")
+
+
+def test_rate_limit_resets_after_the_window(article, settings):
+    settings.NEWSROOM_COMMENTS_RATE_LIMITS = "2/m"
+    submit(article, body="one")
+    submit(article, body="two")
+    with pytest.raises(moderation.RateLimited):
+        submit(article, body="three")
+    # The limiter counts in fixed windows of the clock; step into the next one.
+    with mock.patch("newsroom.ratelimit.time.time", return_value=time.time() + 3600):
+        assert submit(article, body="three").status == Status.APPROVED
+
+
+def test_same_text_from_same_email_on_same_article_within_a_day_is_refused(article):
+    submit(article, body="Same words")
+    with pytest.raises(moderation.Duplicate):
+        submit(article, body="  Same words ")
+    assert submit(make_article(), body="Same words").status == Status.APPROVED
+    assert submit(article, body="Same words", email="someone@example.org")
+
+
+def test_same_text_a_day_later_is_accepted(article):
+    make_comment(
+        article,
+        email="asha@example.org",
+        body="Same words",
+        created=timezone.now() - timedelta(hours=25),
+    )
+    assert submit(article, body="Same words").status == Status.APPROVED
+
+
+# --- Blocked and watched lists ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind, value, fields, rule",
+    [
+        (ListEntry.Kind.BLOCKED_EMAIL, "spammer@example.org", {"email": "Spammer@Example.org"},
+         Rule.BLOCKED_EMAIL),
+        (ListEntry.Kind.BLOCKED_DOMAIN, "spam.example", {"email": "x@mail.spam.example"},
+         Rule.BLOCKED_DOMAIN),
+        (ListEntry.Kind.BLOCKED_IP, "203.0.113.0/24", {"ip_address": "203.0.113.50"},
+         Rule.BLOCKED_IP),
+        (ListEntry.Kind.BLOCKED_IP, "2001:db8::1", {"ip_address": "2001:db8::1"},
+         Rule.BLOCKED_IP),
+    ],
+)  # fmt: skip
+def test_blocked_authors_are_marked_spam(article, kind, value, fields, rule):
+    ListEntry.objects.create(kind=kind, value=value)
+    comment = submit(article, **fields)
+    assert comment.status == Status.SPAM
+    assert rules(comment) == [rule]
+
+
+@pytest.mark.parametrize(
+    "text, matched",
+    [
+        ("Try the CASINO today", "CASINO"),
+        ("Try the c a s i n o today", "c a s i n o"),
+        ("Try the c.a.s.i.n.o today", "c.a.s.i.n.o"),
+        ("Try the ｃａｓｉｎｏ today", "ｃａｓｉｎｏ"),  # fullwidth letters (NFKC)
+        ("Try the саsinо today", "саsinо"),  # Cyrillic а, с and о
+        ("Try the ca\u200bsino today", "ca\u200bsino"),  # zero-width space
+        ("Try the 𝐜𝐚𝐬𝐢𝐧𝐨 today", "𝐜𝐚𝐬𝐢𝐧𝐨"),  # mathematical bold
+    ],
+)
+def test_blocked_terms_survive_simple_evasion(article, text, matched):
+    ListEntry.objects.create(kind=ListEntry.Kind.BLOCKED_TERM, value="casino")
+    comment = submit(article, body=text)
+    assert comment.status == Status.SPAM
+    assert comment.reasons.get().detail == f"“casino” matched “{matched}”"
+
+
+@pytest.mark.parametrize(
+    "text", ["Casinos are a policy topic", "occasional", "Casino-like"[:0] + "casinoesque"]
+)
+def test_terms_match_whole_words_only(article, text):
+    ListEntry.objects.create(kind=ListEntry.Kind.BLOCKED_TERM, value="casino")
+    assert submit(article, body=text).status == Status.APPROVED
+
+
+def test_multi_word_terms_match_with_extra_spaces(article):
+    ListEntry.objects.create(kind=ListEntry.Kind.WATCHED_TERM, value="cheap pills")
+    comment = submit(article, body="Buy CHEAP    pills here")
+    assert comment.status == Status.HELD
+    assert comment.reasons.get().detail == "“cheap pills” matched “CHEAP    pills”"
+
+
+def test_watched_term_holds_and_names_the_match(article):
+    ListEntry.objects.create(kind=ListEntry.Kind.WATCHED_TERM, value="idiot")
+    comment = submit(article, body="What an IDIOT.")
+    assert comment.status == Status.HELD
+    assert list(comment.reasons.values_list("rule", "detail")) == [
+        (Rule.WATCHED_TERM, "“idiot” matched “IDIOT”")
+    ]
+
+
+def test_terms_in_the_name_count_too(article):
+    ListEntry.objects.create(kind=ListEntry.Kind.WATCHED_TERM, value="casino")
+    assert submit(article, name="Casino King").status == Status.HELD
+
+
+def test_blocked_beats_watched_and_every_fired_rule_is_recorded(article):
+    ListEntry.objects.create(kind=ListEntry.Kind.BLOCKED_TERM, value="pills")
+    ListEntry.objects.create(kind=ListEntry.Kind.WATCHED_TERM, value="cheap")
+    comment = submit(article, body="cheap pills")
+    assert comment.status == Status.SPAM
+    assert rules(comment) == [Rule.BLOCKED_TERM, Rule.WATCHED_TERM]
+
+
+# --- Links ------------------------------------------------------------------------------------
+
+
+def test_two_links_pass_and_three_are_held(article):
+    assert submit(article, body="http://a.org and http://b.org").status == Status.APPROVED
+    comment = submit(article, body="http://a.org http://b.org http://c.org")
+    assert comment.status == Status.HELD
+    assert comment.reasons.get().detail.startswith("3 links (more than 2): http://a.org")
+
+
+# --- Moderation modes ----------------------------------------------------------------------------
+
+
+def test_pre_moderation_holds_every_comment(article, settings):
+    settings.NEWSROOM_COMMENTS_MODE = "pre"
+    make_comment(article, email="asha@example.org")
+    comment = submit(article)
+    assert comment.status == Status.HELD
+    assert rules(comment) == [Rule.PRE_MODERATION]
+
+
+def test_trusted_mode_holds_a_first_comment_and_trusts_an_approved_email(article, settings):
+    settings.NEWSROOM_COMMENTS_MODE = "trusted"
+    first = submit(article, body="First words")
+    assert first.status == Status.HELD
+    assert rules(first) == [Rule.NEW_COMMENTER]
+    moderation.approve(first, by=None)
+    assert submit(article, body="Second words", email="ASHA@example.org").status == Status.APPROVED
+
+
+def test_per_article_mode_overrides_the_site_default(article, settings):
+    settings.NEWSROOM_COMMENTS_MODE = "post"
+    ArticlePolicy.objects.create(article=article, mode="pre")
+    assert submit(article).status == Status.HELD
+    assert submit(make_article(), body="Other article").status == Status.APPROVED
+
+
+# --- Moderators' decisions, reports, bans, audit --------------------------------------------
+
+
+def test_each_decision_writes_an_audit_row_with_who_and_note(article):
+    moderator = User.objects.create_user("mod")
+    comment = make_comment(article, status=Status.HELD)
+    moderation.approve(comment, by=moderator, note="Fine")
+    moderation.reject(comment, by=moderator)
+    moderation.mark_spam(comment, by=moderator)
+    rows = list(comment.actions.values_list("by__username", "from_status", "to_status", "note"))
+    assert rows == [
+        ("mod", Status.HELD, Status.APPROVED, "Fine"),
+        ("mod", Status.APPROVED, Status.REJECTED, ""),
+        ("mod", Status.REJECTED, Status.SPAM, ""),
+    ]
+    assert Comment.objects.get(pk=comment.pk).status == Status.SPAM
+
+
+def test_report_threshold_hides_the_comment_with_the_reasons(article):
+    comment = make_comment(article)
+    assert moderation.report(comment, reason="spam", session_key="s1")
+    assert not moderation.report(comment, reason="abuse", session_key="s1")  # once per reader
+    assert moderation.report(comment, reason="abuse", session_key="s2")
+    comment.refresh_from_db()
+    assert comment.status == Status.APPROVED and comment.report_count == 2
+    assert moderation.report(comment, reason="off_topic", user=User.objects.create_user("u"))
+    comment.refresh_from_db()
+    assert comment.status == Status.HELD
+    reason = comment.reasons.get()
+    assert reason.rule == Rule.REPORTS
+    assert reason.detail == "3 reports: Spam, Abusive or hateful, Off-topic"
+    assert comment.actions.last().rule == "reports"
+
+
+def test_one_report_per_signed_in_user(article):
+    comment, user = make_comment(article), User.objects.create_user("u")
+    assert moderation.report(comment, reason="spam", user=user, session_key="a")
+    assert not moderation.report(comment, reason="spam", user=user, session_key="b")
+
+
+def test_ban_author_blocks_email_and_ip_and_marks_their_held_comments_spam(article):
+    moderator = User.objects.create_user("mod")
+    comment = make_comment(article, email="troll@example.org", ip_address="203.0.113.5",
+                           status=Status.HELD)  # fmt: skip
+    other_held = make_comment(make_article(), email="troll@example.org", status=Status.HELD)
+    same_ip = make_comment(article, email="sock@example.org", ip_address="203.0.113.5",
+                           status=Status.HELD)  # fmt: skip
+    approved_earlier = make_comment(article, email="troll@example.org")
+    bystander = make_comment(article, status=Status.HELD)
+
+    assert moderation.ban_author(comment, by=moderator) == 3
+
+    statuses = dict(Comment.objects.values_list("pk", "status"))
+    assert statuses[comment.pk] == statuses[other_held.pk] == statuses[same_ip.pk] == Status.SPAM
+    assert statuses[approved_earlier.pk] == Status.APPROVED
+    assert statuses[bystander.pk] == Status.HELD
+    assert set(ListEntry.objects.values_list("kind", "value")) == {
+        (ListEntry.Kind.BLOCKED_EMAIL, "troll@example.org"),
+        (ListEntry.Kind.BLOCKED_IP, "203.0.113.5"),
+    }
+    assert ModerationAction.objects.filter(by=moderator, to_status=Status.SPAM).count() == 3
+    # And the next comment from them is spam on arrival.
+    assert submit(article, email="troll@example.org", body="I'm back").status == Status.SPAM

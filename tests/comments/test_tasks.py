@@ -1,0 +1,139 @@
+import re
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+
+from comments import moderation, tasks
+from comments.models import Comment
+from tests.factories import make_article, make_comment
+
+pytestmark = pytest.mark.django_db(transaction=True)  # on_commit callbacks really run
+
+Status = Comment.Status
+
+
+@pytest.fixture(autouse=True)
+def moderators(settings):
+    settings.NEWSROOM_COMMENTS_MODE = "pre"
+    group, _ = Group.objects.get_or_create(name="Moderators")  # flushed between tests
+    for name in ["mod1", "mod2"]:
+        User.objects.create_user(name, email=f"{name}@example.org").groups.add(group)
+
+
+def submit(article, body):
+    return moderation.submit(
+        moderation.Submission(
+            article=article, name="Asha", email=f"{body[:5]}@example.org", body=body
+        )  # fmt: skip
+    )
+
+
+def test_digest_goes_out_at_most_once_per_interval_and_carries_the_rest_later(settings):
+    settings.NEWSROOM_COMMENTS_DIGEST_SECONDS = 600
+    article = make_article(headline="River talks")
+    submit(article, "first held comment")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["mod1@example.org", "mod2@example.org"]
+    assert "1 comment waiting for moderation" in mail.outbox[0].subject
+
+    for n in range(5):
+        submit(article, f"held number {n}")
+    assert len(mail.outbox) == 1  # not one mail per comment
+
+    cache.delete(tasks.DIGEST_MARKER)  # the interval passes; beat runs the task
+    tasks.send_moderation_digest.delay()
+    assert len(mail.outbox) == 2
+    body = mail.outbox[1].body
+    assert "5 comments arrived" in body and "held number 4" in body
+    assert "first held comment" not in body  # each comment is announced once
+    assert "Pre-moderation" in body and "/admin/comments/comment/" in body
+    tasks.send_moderation_digest.delay()
+    assert len(mail.outbox) == 2
+
+
+def test_digest_that_fails_keeps_comments_for_the_next_try(settings):
+    settings.EMAIL_BACKEND = "tests.comments.failing_mail.Backend"
+    comment = submit(make_article(), "held while mail is down")
+    assert Comment.objects.get(pk=comment.pk).digested_at is None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert tasks.send_digest() == 1
+    assert Comment.objects.get(pk=comment.pk).digested_at is not None
+
+
+def test_reply_email_with_signed_one_click_unsubscribe(settings):
+    settings.NEWSROOM_COMMENTS_MODE = "post"
+    article = make_article(headline="River talks")
+    parent = make_comment(article, notify_replies=True, email="asha@example.org", name="Asha")
+    quiet = make_comment(article, email="quiet@example.org")
+    moderation.submit(
+        moderation.Submission(
+            article=article,
+            name="Ben",
+            email="ben@example.org",
+            body="I disagree, politely.",
+            parent=parent,
+        )  # fmt: skip
+    )
+    moderation.submit(
+        moderation.Submission(
+            article=article,
+            name="Ben",
+            email="ben@example.org",
+            body="Reply to someone quiet",
+            parent=quiet,
+        )  # fmt: skip
+    )
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["asha@example.org"]
+    assert message.subject == "New reply to your comment on “River talks”"
+    assert "I disagree, politely." in message.body
+    url = re.search(r"http://\S+/comments/unsubscribe/\S+/", message.body).group(0)
+    assert message.extra_headers["List-Unsubscribe"] == f"<{url}>"
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    Client().post(url.replace(settings.NEWSROOM_SITE_URL, ""))
+    parent.refresh_from_db()
+    assert not parent.notify_replies
+
+
+def test_held_reply_notifies_only_once_it_is_approved(settings):
+    article = make_article()
+    parent = make_comment(article, notify_replies=True, email="asha@example.org")
+    reply = moderation.submit(
+        moderation.Submission(
+            article=article, name="Ben", email="ben@example.org", body="Held reply", parent=parent
+        )  # fmt: skip
+    )
+    mail.outbox.clear()  # the moderators' digest
+    moderation.approve(reply, by=None)
+    assert [m.to for m in mail.outbox] == [["asha@example.org"]]
+    moderation.hold(reply)
+    moderation.approve(reply, by=None)
+    assert len([m for m in mail.outbox if m.to == ["asha@example.org"]]) == 1
+
+
+def test_reply_mail_failure_retries_and_keeps_the_reply(settings):
+    settings.NEWSROOM_COMMENTS_MODE = "post"
+    settings.EMAIL_BACKEND = "tests.comments.failing_mail.Backend"
+    article = make_article()
+    parent = make_comment(article, notify_replies=True, email="asha@example.org")
+    with mock.patch.object(tasks.notify_reply, "retry", side_effect=RuntimeError) as retry:
+        with pytest.raises(RuntimeError):
+            tasks.notify_reply.run(make_comment(article, parent=parent).pk)
+    assert retry.called
+    reply = moderation.submit(
+        moderation.Submission(
+            article=article,
+            name="Ben",
+            email="ben@example.org",
+            body="Stored anyway",
+            parent=parent,
+        )  # fmt: skip
+    )
+    assert Comment.objects.get(pk=reply.pk).reply_notified_at is None
+    assert reply.status == Status.APPROVED

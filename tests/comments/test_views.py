@@ -1,0 +1,371 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from comments.models import Comment, ListEntry, Report
+from newsroom.spamtraps import sign_render_time
+from tests.factories import make_article, make_comment
+
+pytestmark = pytest.mark.django_db
+
+Status = Comment.Status
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.NEWSROOM_SPAM_MIN_SECONDS = 0
+    settings.NEWSROOM_COMMENTS_MODE = "post"
+
+
+@pytest.fixture
+def article():
+    return make_article()
+
+
+def form_data(**overrides):
+    data = {
+        "name": "Asha Rao",
+        "email": "asha@example.org",
+        "body": "A considered view on the story.",
+        "rendered_at": sign_render_time(),
+        "website": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def post(client, article, **overrides):
+    return client.post(f"/comments/post/{article.pk}/", form_data(**overrides))
+
+
+def comments_section(response):
+    html = response.content.decode()
+    return html[html.index('<section id="comments"') :]
+
+
+# --- The form and what a reader sees ----------------------------------------------------------
+
+
+def test_approved_comment_appears_at_once_with_a_permalink(client, article):
+    response = post(client, article, body="First line\n\nhttps://example.org/report")
+    comment = Comment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{article.get_absolute_url()}#comment-{comment.pk}"
+    section = comments_section(client.get(article.get_absolute_url()))
+    assert f'id="comment-{comment.pk}"' in section
+    assert f'href="#comment-{comment.pk}"' in section
+    assert (
+        '<p>First line</p><p><a href="https://example.org/report" rel="nofollow ugc noopener">'
+        in section
+    )
+    assert "asha@example.org" not in section
+
+
+def test_held_comment_is_shown_to_its_author_alone(client, article, settings):
+    settings.NEWSROOM_COMMENTS_MODE = "pre"
+    post(client, article, body="Please moderate me")
+    own_view = client.get(article.get_absolute_url()).content.decode()
+    assert "Your comment is awaiting moderation" in own_view
+    assert "Please moderate me" in own_view
+
+    from django.test import Client
+
+    other = Client().get(article.get_absolute_url()).content.decode()
+    assert "Please moderate me" not in other
+    assert "awaiting moderation" not in other
+    assert Comment.objects.get().status == Status.HELD
+
+
+def test_spam_trapped_post_looks_like_a_held_one_to_the_poster(client, article):
+    response = post(client, article, website="http://bot.example")
+    assert response.status_code == 302
+    assert Comment.objects.get().status == Status.SPAM
+    assert (
+        "Your comment is awaiting moderation"
+        in client.get(article.get_absolute_url()).content.decode()
+    )
+
+
+def test_tampered_or_stale_timestamp_is_spam(client, article):
+    post(client, article, rendered_at="123:forged")
+    post(
+        client,
+        article,
+        body="Other text",
+        rendered_at=sign_render_time(now=timezone.now().timestamp() - 3 * 86400),
+    )
+    assert list(Comment.objects.values_list("status", flat=True)) == [Status.SPAM, Status.SPAM]
+
+
+def test_too_fast_post_is_spam(client, article, settings):
+    settings.NEWSROOM_SPAM_MIN_SECONDS = 3
+    post(client, article)
+    assert Comment.objects.get().reasons.get().rule == "timing"
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"name": ""}, "name", "Please give a name to show with your comment."),
+        ({"email": "not-an-email"}, "email", "Please check your email address"),
+        ({"body": "x"}, "body", "Your comment is too short"),
+        ({"body": "y" * 3001}, "body", "the limit is 3,000"),
+    ],
+)
+def test_invalid_input_reshows_the_form_with_text_kept_and_field_errors(
+    client, article, overrides, field, message
+):
+    response = post(client, article, **{"body": "Keep this text, please.", **overrides})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert message in html
+    assert response.context["comment_form"].errors[field]
+    if field != "body":
+        assert "Keep this text, please.</textarea>" in html
+    assert not Comment.objects.exists()
+
+
+def test_signed_in_reader_gets_name_and_email_filled_in(client, article):
+    user = User.objects.create_user("asha", email="asha@example.org", first_name="Asha")
+    client.force_login(user)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert 'value="Asha"' in html and 'value="asha@example.org"' in html
+
+
+def test_toolbar_counts_approved_comments_only(client, article):
+    make_comment(article)
+    make_comment(article, status=Status.HELD)
+    make_comment(article, status=Status.SPAM)
+    reply = make_comment(article)
+    make_comment(article, parent=reply)
+    html = client.get(article.get_absolute_url()).content.decode()
+    toolbar = html.split('aria-label="Article tools"')[1].split("</nav>")[0]
+    assert '<a href="#comments">Comments (3)</a>' in toolbar
+    assert '<h2 id="comments-heading"' in html
+
+
+# --- Threads, depth and pages -----------------------------------------------------------------
+
+
+def test_replies_are_nested_oldest_first(client, article):
+    now = timezone.now()
+    first = make_comment(article, body="Top one", created=now - timedelta(hours=3))
+    second = make_comment(article, body="Top two", created=now - timedelta(hours=2))
+    reply = make_comment(article, parent=first, body="Reply one", created=now - timedelta(hours=1))
+    make_comment(article, parent=reply, body="Reply deeper", created=now)
+    make_comment(article, parent=first, body="Hidden reply", status=Status.HELD)
+    section = comments_section(client.get(article.get_absolute_url()))
+    order = [m for m in re.findall(r"(Top one|Top two|Reply one|Reply deeper)", section)]
+    assert order == ["Top one", "Reply one", "Reply deeper", "Top two"]
+    assert "Hidden reply" not in section
+    nested = section[
+        section.index(f'id="comment-{first.pk}"') : section.index(f'id="comment-{second.pk}"')
+    ]
+    assert nested.count('<ol class="comment-replies">') == 2
+
+
+def test_reply_is_stored_under_its_parent(client, article):
+    parent = make_comment(article)
+    post(client, article, parent=parent.pk)
+    reply = Comment.objects.get(parent=parent)
+    assert (reply.thread_id, reply.depth) == (parent.pk, 2)
+
+
+def test_replies_stop_at_the_depth_setting(client, article, settings):
+    settings.NEWSROOM_COMMENTS_MAX_DEPTH = 2
+    parent = make_comment(article)
+    child = make_comment(article, parent=parent)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert f"?reply_to={parent.pk}" in html and f"?reply_to={child.pk}" not in html
+    response = post(client, article, parent=child.pk)
+    assert response.status_code == 400
+    assert "cannot go any deeper" in response.content.decode()
+    assert not Comment.objects.filter(parent=child).exists()
+
+
+def test_reply_to_a_hidden_comment_is_refused(client, article):
+    held = make_comment(article, status=Status.HELD)
+    assert post(client, article, parent=held.pk).status_code == 400
+
+
+def test_top_level_comments_are_paginated(client, article, settings):
+    settings.NEWSROOM_COMMENTS_PER_PAGE = 2
+    start = timezone.now() - timedelta(hours=5)
+    comments = [make_comment(article, created=start + timedelta(minutes=n)) for n in range(5)]
+    page_one = client.get(article.get_absolute_url()).content.decode()
+    page_three = client.get(article.get_absolute_url() + "?comments_page=3").content.decode()
+    assert f'id="comment-{comments[0].pk}"' in page_one
+    assert f'id="comment-{comments[2].pk}"' not in page_one
+    assert f'id="comment-{comments[4].pk}"' in page_three
+    assert "Page 3 of 3" in page_three
+    response = post(client, article, body="Lands on the last page")
+    assert "?comments_page=3#comment-" in response["Location"]
+
+
+# --- Query counts -------------------------------------------------------------------------------
+
+
+def page_queries(client, article):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(article.get_absolute_url()).status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_article_page_runs_the_same_queries_for_5_or_500_comments(client):
+    small, large = make_article(), make_article()
+    for article, count in [(small, 5), (large, 500)]:
+        parents = [make_comment(article) for _ in range(count)]
+        for parent in parents:
+            make_comment(make_comment(article, parent=parent).article, parent=parent)
+    small_queries, large_queries = page_queries(client, small), page_queries(client, large)
+    assert len(small_queries) == len(large_queries)
+    # Ours: the approved counts (one aggregate for the toolbar and the pages), the page of
+    # top-level comments, and every reply of those threads.
+    ours = [sql for sql in large_queries if "comments_comment" in sql]
+    assert len(ours) == 3
+    assert "COUNT" in ours[0] and "LIMIT 50" in ours[1] and '"thread_id" IN' in ours[2]
+
+
+def test_article_page_without_comments_runs_one_comment_query(client, article):
+    ours = [sql for sql in page_queries(client, article) if "comments_comment" in sql]
+    assert len(ours) == 1
+
+
+@pytest.mark.parametrize("mode", ["post", "trusted"])
+def test_comment_post_runs_a_bounded_number_of_queries(
+    client, article, settings, django_assert_max_num_queries, mode
+):
+    settings.NEWSROOM_COMMENTS_MODE = mode
+    make_comment(article, email="someone@example.org")
+    parent = make_comment(article)
+    for _ in range(3):
+        make_comment(make_article(), email="asha@example.org", status=Status.REJECTED)
+    # Article, session, parent, duplicates, lists, article mode, trusted check, the insert with
+    # its reasons and audit row (in a savepoint), and then either the page number of the
+    # published comment or the session update for a held one. Never more with more comments.
+    with django_assert_max_num_queries(15):
+        post(client, article, parent=parent.pk)
+    with django_assert_max_num_queries(15):
+        post(client, article, body="Another top-level comment")
+
+
+# --- Closing -----------------------------------------------------------------------------------
+
+
+def test_switched_off_article_shows_closed_and_refuses_posts_with_403(client):
+    article = make_article(comments_enabled=False)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "Comments are closed" in html and 'name="body"' not in html
+    response = post(client, article)
+    assert response.status_code == 403
+    assert "Comments are closed" in response.content.decode()
+    assert not Comment.objects.exists()
+
+
+def test_comments_close_automatically_after_the_setting_days(client, settings):
+    settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS = 30
+    old = make_article(publish_at=timezone.now() - timedelta(days=30, minutes=1))
+    recent = make_article(publish_at=timezone.now() - timedelta(days=29))
+    assert post(client, old).status_code == 403
+    assert post(client, recent).status_code == 302
+    assert "Comments are closed" in client.get(old.get_absolute_url()).content.decode()
+    assert Comment.objects.get().article == recent
+
+
+# --- Rate limits and duplicates through the view --------------------------------------------
+
+
+def test_over_the_rate_limit_answers_429_with_a_message_and_keeps_the_text(client, article):
+    for n in range(5):
+        assert post(client, article, body=f"Comment {n}").status_code == 302
+    response = post(client, article, body="The sixth comment")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    html = response.content.decode()
+    assert "You have posted a lot of comments in a short time" in html
+    assert "The sixth comment</textarea>" in html
+    assert Comment.objects.count() == 5
+
+
+def test_duplicate_is_refused_with_a_message(client, article):
+    post(client, article, body="Exactly this")
+    response = post(client, article, body="Exactly this")
+    assert response.status_code == 400
+    assert "already posted this comment" in response.content.decode()
+    assert Comment.objects.count() == 1
+
+
+def test_blocked_email_is_stored_as_spam_without_telling(client, article):
+    ListEntry.objects.create(kind=ListEntry.Kind.BLOCKED_EMAIL, value="asha@example.org")
+    assert post(client, article).status_code == 302
+    assert Comment.objects.get().status == Status.SPAM
+
+
+# --- Reports -------------------------------------------------------------------------------------
+
+
+def test_reader_reports_once_and_threshold_hides_the_comment(client, article, settings):
+    settings.NEWSROOM_COMMENTS_REPORT_THRESHOLD = 2
+    comment = make_comment(article, body="Rude words here")
+    url = f"/comments/{comment.pk}/report/"
+    response = client.post(url, {"reason": "abuse"})
+    assert response.status_code == 302 and f"?reported={comment.pk}" in response["Location"]
+    client.post(url, {"reason": "spam"})  # the same reader again: not counted
+    assert Report.objects.count() == 1
+    from django.test import Client
+
+    Client().post(url, {"reason": "spam"})
+    comment.refresh_from_db()
+    assert comment.status == Status.HELD
+    assert "Rude words here" not in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_report_without_a_reason_reshows_the_choices(client, article):
+    comment = make_comment(article)
+    response = client.post(f"/comments/{comment.pk}/report/", {"reason": ""})
+    assert response.status_code == 400
+    assert "Please pick a reason." in response.content.decode()
+
+
+# --- Mail failure and unsubscribe ----------------------------------------------------------------
+
+
+def test_failing_mail_server_never_loses_or_blocks_a_comment(client, article, settings):
+    settings.EMAIL_BACKEND = "tests.comments.failing_mail.Backend"
+    settings.NEWSROOM_COMMENTS_MODE = "pre"
+    moderator = User.objects.create_user("mod", email="mod@example.org")
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    parent = make_comment(article, notify_replies=True, email="parent@example.org")
+    response = post(client, article, body="Held while mail is down")
+    assert response.status_code == 302
+    assert Comment.objects.filter(body="Held while mail is down", status=Status.HELD).exists()
+    settings.NEWSROOM_COMMENTS_MODE = "post"
+    assert post(client, article, body="A reply", parent=parent.pk).status_code == 302
+    assert Comment.objects.filter(parent=parent).exists()
+
+
+def test_unsubscribe_link_asks_then_stops_reply_mail(client, article):
+    comment = make_comment(article, notify_replies=True)
+    url = comment.get_unsubscribe_url()
+    assert "Stop reply emails" in client.get(url).content.decode()
+    comment.refresh_from_db()
+    assert comment.notify_replies  # a mail scanner's GET changes nothing
+    response = client.post(url)  # one-click POST, as mail clients send (no CSRF cookie)
+    assert response.status_code == 200
+    comment.refresh_from_db()
+    assert not comment.notify_replies
+
+
+def test_tampered_unsubscribe_link_is_refused(client, article):
+    comment = make_comment(article, notify_replies=True)
+    response = client.post(f"/comments/unsubscribe/{comment.pk}:forged/")
+    assert response.status_code == 400
+    comment.refresh_from_db()
+    assert comment.notify_replies
+    assert not mail.outbox
