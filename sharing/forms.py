@@ -1,0 +1,148 @@
+import re
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Layout, Submit
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from newsroom.spamtraps import SpamTrapFormMixin
+
+from .models import EmailShare
+
+# Anything a mail header could be split on: CR, LF and the other line boundaries of
+# str.splitlines(), NUL, and CR/LF typed in their URL-encoded form (also double-encoded).
+LINE_BREAK = re.compile(r"[\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|%(?:25)?0[ad]", re.I)
+# In the note a line break is just a line break, but not one followed by what reads as a header.
+HEADER_LINE = re.compile(
+    r"(?:^|\n)\s*(?:to|cc|bcc|from|reply-to|sender|subject|content-type|"
+    r"content-transfer-encoding|mime-version|return-path)\s*:",
+    re.I,
+)
+RECIPIENT_SEPARATORS = re.compile(r"[,;\n]+")
+
+INJECTION_MESSAGE = "Please remove the line breaks and encoded characters from this field."
+
+
+def validate_single_line(value):
+    """Refuse a line break, in any encoding, in a value that ends up in a mail header."""
+    if LINE_BREAK.search(value):
+        raise ValidationError(INJECTION_MESSAGE, code="header_injection")
+
+
+class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
+    """A reader sends an article to a few people they know."""
+
+    sender_email = forms.CharField(
+        label="Your email",
+        max_length=254,
+        validators=[validate_single_line],
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="Recipients can reply to this address. We use it for nothing else.",
+    )
+    recipients = forms.CharField(
+        label="Send to",
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = EmailShare
+        fields = ["sender_name", "sender_email", "recipients", "note"]
+        labels = {"sender_name": "Your name", "note": "Add a note (optional)"}
+        widgets = {
+            "sender_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "note": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sender_name"].validators.append(validate_single_line)
+        self.fields["recipients"].help_text = (
+            f"Up to {settings.NEWSROOM_SHARE_MAX_RECIPIENTS} email addresses, separated by "
+            "commas or on separate lines."
+        )
+        note = self.fields["note"]
+        limit = settings.NEWSROOM_SHARE_NOTE_MAX_LENGTH
+        note.widget.attrs["maxlength"] = limit
+        note.help_text = (
+            f"Plain text, up to {limit} characters. It appears in the message as written by you."
+        )
+        self.helper = FormHelper()
+        self.helper.form_class = "share-form"
+        self.helper.layout = Layout(
+            "sender_name",
+            "sender_email",
+            "recipients",
+            "note",
+            # Traps: hidden from people (CSS) and from screen readers (aria-hidden).
+            Div("website", css_class="share-trap", aria_hidden="true"),
+            Field("rendered_at"),
+            HTML(
+                '<p class="form-text">We send one message to each person and delete their '
+                "addresses once it has gone.</p>"
+            ),
+            Submit("send", "Send", css_class="btn-dark"),
+        )
+
+    def clean_sender_email(self):
+        email = self.cleaned_data["sender_email"].strip()
+        validate_email(email)
+        return email
+
+    def clean_recipients(self):
+        value = self.cleaned_data["recipients"].replace("\r\n", "\n")
+        validate_single_line(value.replace("\n", " "))
+        addresses, seen = [], set()
+        for address in filter(None, (a.strip() for a in RECIPIENT_SEPARATORS.split(value))):
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError(
+                    "“%(address)s” is not a valid email address.",
+                    code="invalid_recipient",
+                    params={"address": address},
+                ) from None
+            if address.lower() not in seen:
+                seen.add(address.lower())
+                addresses.append(address)
+        limit = settings.NEWSROOM_SHARE_MAX_RECIPIENTS
+        if not addresses:
+            raise ValidationError("Enter at least one email address.", code="no_recipients")
+        if len(addresses) > limit:
+            raise ValidationError(
+                "You can send to at most %(limit)s people at a time (you entered %(count)s).",
+                code="too_many_recipients",
+                params={"limit": limit, "count": len(addresses)},
+            )
+        return "\n".join(addresses)
+
+    def clean_note(self):
+        # Browsers send a line break in a textarea as CRLF but count it as one character.
+        note = self.cleaned_data["note"].replace("\r\n", "\n")
+        limit = settings.NEWSROOM_SHARE_NOTE_MAX_LENGTH
+        if len(note) > limit:
+            raise ValidationError(
+                "Please shorten your note to %(limit)s characters (it has %(length)s).",
+                code="max_length",
+                params={"limit": limit, "length": len(note)},
+            )
+        # Line breaks are fine in the note, which is only ever body text; encoded or exotic
+        # breaks and header-like lines are what an injection attempt looks like.
+        if LINE_BREAK.search(note.replace("\n", " ")) or HEADER_LINE.search(note):
+            raise ValidationError(
+                "Your note contains characters or lines that look like email headers. "
+                "Please write it as plain sentences.",
+                code="header_injection",
+            )
+        return note
+
+    def save(self, *, article):
+        """Store the share for the article, as spam if a trap caught it; never send here."""
+        share = super().save(commit=False)
+        share.article = article
+        share.recipient_count = len(share.recipient_list)
+        if reason := self.spam_reason():
+            share.mark_spam(reason)
+        share.save()
+        return share

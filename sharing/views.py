@@ -1,0 +1,81 @@
+import math
+from functools import partial
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from articles.models import Article
+from newsroom.ratelimit import Rate, hit
+
+from .forms import EmailShareForm
+from .models import EmailShare
+from .tasks import enqueue_email_share
+
+
+def get_shareable_article(slug):
+    return get_object_or_404(Article.objects.published().with_byline(), slug=slug)
+
+
+def share_retry_after(request, sender_email):
+    """Count one share against the sender's IP and address; return seconds to wait, or None."""
+    ip = request.META.get("REMOTE_ADDR", "")
+    ip_wait = hit("share-ip", ip, parse_rates(settings.NEWSROOM_SHARE_RATE_PER_IP))
+    sender_wait = hit(
+        "share-sender", sender_email, parse_rates(settings.NEWSROOM_SHARE_RATE_PER_SENDER)
+    )
+    return max(ip_wait or 0, sender_wait or 0) or None
+
+
+def parse_rates(text):
+    return [Rate.parse(part.strip()) for part in text.split(",") if part.strip()]
+
+
+def describe_wait(seconds):
+    minutes = math.ceil(seconds / 60)
+    if minutes < 90:
+        return ngettext("about %(n)d minute", "about %(n)d minutes", minutes) % {"n": minutes}
+    hours = round(minutes / 60)
+    return ngettext("about %(n)d hour", "about %(n)d hours", hours) % {"n": hours}
+
+
+# The form carries a fresh signed timestamp (spam trap), so it must never come from a cache.
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def email_article(request, slug):
+    """Show the email-this-article form; store a valid share and queue it for sending."""
+    article = get_shareable_article(slug)
+    form = EmailShareForm(request.POST or None)
+    if form.is_valid():
+        retry_after = share_retry_after(request, form.cleaned_data["sender_email"])
+        if retry_after:
+            context = {"article": article, "form": form, "wait": describe_wait(retry_after)}
+            response = render(request, "sharing/email_share_form.html", context, status=429)
+            response.headers["Retry-After"] = str(retry_after)
+            return response
+        share = form.save(article=article)
+        if share.status == EmailShare.Status.QUEUED:
+            transaction.on_commit(partial(enqueue_email_share, share.pk))
+        # A trapped bot hears the same answer as a person.
+        messages.success(
+            request,
+            ngettext(
+                "Sent to %(count)d recipient.",
+                "Sent to %(count)d recipients.",
+                share.recipient_count,
+            )
+            % {"count": share.recipient_count},
+        )
+        return redirect("sharing:sent", slug=article.slug)
+    return render(request, "sharing/email_share_form.html", {"article": article, "form": form})
+
+
+@require_http_methods(["GET", "HEAD"])
+def email_sent(request, slug):
+    """Confirm a share to the reader and lead them back to the article."""
+    article = get_shareable_article(slug)
+    return render(request, "sharing/email_share_sent.html", {"article": article})

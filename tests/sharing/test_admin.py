@@ -1,0 +1,105 @@
+import re
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core import mail
+from django.urls import reverse
+
+from sharing.models import EmailShare, ShareVisitCount
+from tests.factories import make_article
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(User.objects.create_superuser("chief", "chief@example.com", "pw"))
+    return client
+
+
+def share(article, status=EmailShare.Status.SENT, recipient_count=2, **fields):
+    return EmailShare.objects.create(
+        article=article,
+        sender_name="Priya",
+        sender_email="priya@example.net",
+        recipient_count=recipient_count,
+        status=status,
+        **fields,
+    )
+
+
+def rows(html):
+    """Return the text of each row of the admin's result table."""
+    html = html.split('id="result_list"')[1].split("</table>")[0]
+    return [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, flags=re.S)[1:]
+    ]
+
+
+def test_article_shares_lists_emails_sent_and_visits_per_article(
+    admin_client, django_assert_max_num_queries
+):
+    ferry = make_article(headline="Harbour ferry returns")
+    bridge = make_article(headline="Old bridge reopens")
+    make_article(headline="Never shared")
+    share(ferry, recipient_count=2)
+    share(ferry, recipient_count=3)
+    share(ferry, status=EmailShare.Status.SPAM, recipient_count=5)  # never sent: not counted
+    share(bridge, status=EmailShare.Status.QUEUED, recipient_count=1)
+    ShareVisitCount.objects.create(article=ferry, visits=7)
+    ShareVisitCount.objects.create(article=bridge, visits=1)
+
+    with django_assert_max_num_queries(10):
+        response = admin_client.get(reverse("admin:sharing_sharedarticle_changelist"))
+    assert response.status_code == 200
+    listed = rows(response.content.decode())
+    assert len(listed) == 2, listed
+    assert listed[0].startswith("Harbour ferry returns") and listed[0].endswith("2 5 7")
+    assert listed[1].startswith("Old bridge reopens") and listed[1].endswith("0 0 1")
+    assert "Never shared" not in response.content.decode()
+
+
+def test_article_shares_are_read_only(admin_client):
+    ferry = make_article()
+    share(ferry)
+    assert admin_client.get(reverse("admin:sharing_sharedarticle_add")).status_code == 403
+    change = reverse("admin:sharing_sharedarticle_change", args=[ferry.pk])
+    assert admin_client.post(change, {"headline": "Changed"}).status_code == 403
+
+
+def test_email_share_list_and_detail_open(admin_client):
+    item = share(make_article(), note="Worth a read")
+    listing = admin_client.get(reverse("admin:sharing_emailshare_changelist"))
+    assert listing.status_code == 200 and "Priya" in listing.content.decode()
+    detail = admin_client.get(reverse("admin:sharing_emailshare_change", args=[item.pk]))
+    assert "Worth a read" in detail.content.decode()
+
+
+def test_failed_shares_can_be_sent_again(admin_client, django_capture_on_commit_callbacks):
+    failed = share(
+        make_article(),
+        status=EmailShare.Status.FAILED,
+        recipients="anil@example.com",
+        recipient_count=1,
+        attempts=6,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:sharing_emailshare_changelist"),
+            {"action": "send_again", "_selected_action": [failed.pk]},
+        )
+    failed.refresh_from_db()
+    assert failed.status == EmailShare.Status.SENT
+    assert [m.to for m in mail.outbox] == [["anil@example.com"]]
+
+
+def test_editors_can_see_share_numbers_without_being_superusers(client):
+    editor = User.objects.create_user("desk", password="pw", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    client.force_login(editor)
+    share(make_article(headline="Harbour ferry returns"))
+    response = client.get(reverse("admin:sharing_sharedarticle_changelist"))
+    assert response.status_code == 200
+    assert "Harbour ferry returns" in response.content.decode()
+    assert client.get(reverse("admin:sharing_emailshare_changelist")).status_code == 200
