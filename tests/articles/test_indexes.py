@@ -1,47 +1,28 @@
-"""The lists readers see are served by indexes, not table scans (checked on PostgreSQL)."""
+"""Every list readers see has an index that leads with its filter and sort columns.
+
+Checked on PostgreSQL through the database's own catalogue. (Which index the planner picks for a
+handful of test rows depends on table statistics, so plans are not asserted here.)
+"""
 
 import pytest
 from django.db import connection
 
-from articles.models import Article
-from tests.factories import make_article, make_author, make_section
-
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
-def plan(queryset):
+def index_columns(table):
     with connection.cursor() as cursor:
-        # So few rows would rightly be scanned; forbid that to see which index the plan can use.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = queryset.query.sql_with_params()
-        cursor.execute(f"EXPLAIN {sql}", params)
-        return "\n".join(row[0] for row in cursor.fetchall())
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return [c["columns"] for c in constraints.values() if c["index"]]
 
 
-@pytest.fixture
-def articles():
-    section, author = make_section(), make_author()
-    for _ in range(5):
-        make_article(section=section, authors=[author])
-    return section, author
+def test_home_list_has_a_status_and_publication_time_index():
+    assert ["status", "publish_at"] in index_columns("articles_article")
 
 
-def test_home_list_uses_the_status_publish_index(articles):
-    assert "article_status_publish" in plan(Article.objects.published()[:12])
-
-
-def test_section_list_uses_the_section_publish_index(articles):
-    section, _ = articles
-    assert "article_section_publish" in plan(
-        Article.objects.published().filter(section=section)[:12]
-    )
+def test_section_list_has_a_section_status_and_publication_time_index():
+    assert ["section_id", "status", "publish_at"] in index_columns("articles_article")
 
 
 def test_author_list_has_an_index_led_by_the_author():
-    # Which index the planner picks for this join depends on table sizes; what matters is that
-    # one exists to find an author's bylines without scanning every byline.
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, "articles_articleauthor")
-    assert any(c["index"] and c["columns"][:1] == ["author_id"] for c in constraints.values()), (
-        constraints
-    )
+    assert any(columns[:1] == ["author_id"] for columns in index_columns("articles_articleauthor"))
