@@ -1,0 +1,138 @@
+"""RSS 2.0 and Atom feeds of the newest published articles: whole site, one section, one author."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
+
+from .models import Article, Author, Section
+
+ITEMS = 30
+
+
+class NewsRssFeed(Rss201rev2Feed):
+    """RSS 2.0 that also states each item's last material update, which RSS has no element for."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item["updateddate"] is not None:
+            handler.addQuickElement("atom:updated", rfc3339_date(item["updateddate"]))
+
+
+def absolute(path):
+    """Return the public URL of a site path (feeds are read far from the request's host)."""
+    return f"{settings.NEWSROOM_SITE_URL}{path}"
+
+
+class ArticleFeed(Feed):
+    """The newest published articles of the whole site, in RSS 2.0."""
+
+    feed_type = NewsRssFeed
+    description_template = "articles/feed_item.html"
+    feed_url_name = "articles:feed-rss"
+
+    def get_object(self, request, slug=None):
+        return None
+
+    def title(self, obj):
+        return settings.NEWSROOM_SITE_NAME
+
+    def description(self, obj):
+        return f"The latest news from {settings.NEWSROOM_SITE_NAME}."
+
+    def link(self, obj):
+        return absolute(reverse("articles:home"))
+
+    def feed_url(self, obj):
+        return absolute(reverse(self.feed_url_name))
+
+    @property
+    def language(self):
+        return settings.NEWSROOM_LANGUAGE
+
+    def articles(self, obj):
+        return Article.objects.published()
+
+    def items(self, obj):
+        return self.articles(obj).with_byline().prefetch_related("corrections")[:ITEMS]
+
+    def item_title(self, item):
+        return item.headline
+
+    def item_link(self, item):
+        return absolute(item.get_absolute_url())
+
+    def item_author_name(self, item):
+        *others, last = [author.name for author in item.byline_authors] or [""]
+        return f"{', '.join(others)} and {last}" if others else last
+
+    def item_author_link(self, item):
+        authors = item.byline_authors
+        return absolute(authors[0].get_absolute_url()) if len(authors) == 1 else None
+
+    def item_categories(self, item):
+        return [item.section.name]
+
+    def item_pubdate(self, item):
+        return item.first_published_at or item.publish_at
+
+    def item_updateddate(self, item):
+        return item.material_update_at or self.item_pubdate(item)
+
+
+class SectionFeed(ArticleFeed):
+    """The newest published articles of one section."""
+
+    feed_url_name = "articles:section-feed-rss"
+
+    def get_object(self, request, slug=None):
+        return get_object_or_404(Section, slug=slug)
+
+    def title(self, obj):
+        return f"{obj.name} | {settings.NEWSROOM_SITE_NAME}"
+
+    def description(self, obj):
+        return obj.description or f"The latest {obj.name} news from {settings.NEWSROOM_SITE_NAME}."
+
+    def link(self, obj):
+        return absolute(obj.get_absolute_url())
+
+    def feed_url(self, obj):
+        return absolute(reverse(self.feed_url_name, kwargs={"slug": obj.slug}))
+
+    def articles(self, obj):
+        return super().articles(obj).filter(section=obj)
+
+
+class AuthorFeed(SectionFeed):
+    """The newest published articles with one author in the byline."""
+
+    feed_url_name = "articles:author-feed-rss"
+
+    def get_object(self, request, slug=None):
+        return get_object_or_404(Author, slug=slug)
+
+    def description(self, obj):
+        return f"The latest articles by {obj.name} in {settings.NEWSROOM_SITE_NAME}."
+
+    def articles(self, obj):
+        return Article.objects.published().filter(bylines__author=obj)
+
+
+class AtomArticleFeed(ArticleFeed):
+    feed_type = Atom1Feed
+    subtitle = ArticleFeed.description
+    feed_url_name = "articles:feed-atom"
+
+
+class AtomSectionFeed(SectionFeed):
+    feed_type = Atom1Feed
+    subtitle = SectionFeed.description
+    feed_url_name = "articles:section-feed-atom"
+
+
+class AtomAuthorFeed(AuthorFeed):
+    feed_type = Atom1Feed
+    subtitle = AuthorFeed.description
+    feed_url_name = "articles:author-feed-atom"
