@@ -1,6 +1,41 @@
-from django.contrib import admin
+import base64
+import hashlib
+import re
 
-from .models import Article, ArticleAuthor, Author, Section
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from reversion.admin import VersionAdmin
+
+from newsroom.middleware import CONTENT_SECURITY_POLICY
+
+from . import workflow
+from .forms import WORKFLOW_LABELS, ArticleAdminForm, PreviewLinkForm, workflow_buttons
+from .models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    EditorImage,
+    PreviewLink,
+    Section,
+    StatusChange,
+)
+
+IMPORTMAP = re.compile(rb'<script type="importmap"[^>]*>(.*?)</script>', re.S)
+
+
+def allow_importmap(response):
+    """Let the page's inline import map (the rich-text editor's) through script-src 'self'."""
+    match = IMPORTMAP.search(response.content)
+    if match:
+        digest = base64.b64encode(hashlib.sha256(match.group(1)).digest()).decode()
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "script-src 'self'", f"script-src 'self' 'sha256-{digest}'"
+        )
+    return response
 
 
 @admin.register(Section)
@@ -20,7 +55,27 @@ class AuthorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
 
 
-class ArticleAuthorInline(admin.TabularInline):
+class ArticlePartInline:
+    """An inline that may be changed only when its article may be changed."""
+
+    def _may_change_article(self, request, obj):
+        return obj is None or self.admin_site._registry[Article].has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj):
+        return super().has_add_permission(request, obj) and self._may_change_article(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_change_article(
+            request, obj
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_change_article(
+            request, obj
+        )
+
+
+class ArticleAuthorInline(ArticlePartInline, admin.TabularInline):
     model = ArticleAuthor
     extra = 1
     autocomplete_fields = ["author"]
@@ -28,17 +83,371 @@ class ArticleAuthorInline(admin.TabularInline):
     verbose_name_plural = "byline (in order)"
 
 
+class CorrectionInline(ArticlePartInline, admin.StackedInline):
+    model = Correction
+    extra = 0
+    fields = ["kind", "text", "created_at", "created_by"]
+    readonly_fields = ["created_by"]
+    verbose_name = "correction or update note"
+    verbose_name_plural = "corrections and update notes (shown at the foot of the article)"
+
+
+class PreviewLinkInline(ArticlePartInline, admin.TabularInline):
+    model = PreviewLink
+    form = PreviewLinkForm
+    extra = 0
+    fields = ["link", "created_by", "expires_at", "is_revoked"]
+    readonly_fields = ["link", "created_by"]
+    verbose_name = "shared preview link"
+    verbose_name_plural = (
+        "shared preview links (anyone with the link can read this draft until it expires)"
+    )
+
+    @admin.display(description="Link")
+    def link(self, obj):
+        if not obj.pk:
+            return "Created when you save."
+        if not obj.is_usable():
+            return "Expired or revoked"
+        return format_html('<a href="{0}" target="_blank">{0}</a>', obj.get_absolute_url())
+
+
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["headline", "section", "status", "publish_at", "updated_at"]
-    list_filter = ["status", "section"]
+class ArticleAdmin(VersionAdmin):
+    form = ArticleAdminForm
+    change_list_template = "admin/articles/article/change_list.html"
+    list_display = [
+        "headline",
+        "section",
+        "status",
+        "byline",
+        "publish_at",
+        "held_comments",
+        "approved_comments",
+        "site_link",
+    ]
+    list_filter = ["status", "section", "authors"]
     list_select_related = ["section"]
-    search_fields = ["headline", "dek"]
+    list_per_page = 50
+    search_fields = ["headline", "dek", "slug"]
     date_hierarchy = "publish_at"
     prepopulated_fields = {"slug": ["headline"]}
     autocomplete_fields = ["section"]
-    inlines = [ArticleAuthorInline]
+    inlines = [ArticleAuthorInline, CorrectionInline, PreviewLinkInline]
+    actions = ["publish_now", "unpublish", "send_back_to_draft", "submit_for_review"]
     fieldsets = [
-        (None, {"fields": ["headline", "slug", "dek", "section", "body"]}),
-        ("Publication", {"fields": ["status", "publish_at", "comments_enabled"]}),
+        (None, {"fields": ["headline", "slug", "dek", "section", "body", "version"]}),
+        (
+            "Lead image",
+            {
+                "fields": [
+                    "lead_image",
+                    "lead_image_alt",
+                    "lead_image_caption",
+                    "lead_image_credit",
+                ]
+            },
+        ),
+        (
+            "Publication",
+            {
+                "fields": [
+                    "status",
+                    "publish_at",
+                    "material_update_at",
+                    "comments_enabled",
+                ],
+                "description": (
+                    "Use the buttons at the bottom to submit for review or publish. A future "
+                    "publication time schedules the article. Set “Updated” only for changes "
+                    "readers should know about: it is shown on the article."
+                ),
+            },
+        ),
+        (
+            "Take down",
+            {
+                "fields": ["withdrawal_reason"],
+                "classes": ["collapse"],
+                "description": (
+                    "To remove a published article, write the reason readers will see and "
+                    "press “Take down”. Its address then says the article was removed."
+                ),
+            },
+        ),
+        (
+            "History",
+            {
+                "fields": [
+                    ("created_by", "created_at"),
+                    ("last_edited_by", "updated_at"),
+                    ("published_by", "first_published_at"),
+                    "withdrawn_at",
+                    "status_history",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
     ]
+    audit_fields = [
+        "status",
+        "created_by",
+        "created_at",
+        "last_edited_by",
+        "updated_at",
+        "published_by",
+        "first_published_at",
+        "withdrawn_at",
+        "status_history",
+    ]
+    # Only editors decide when and whether an article is public.
+    editor_only_fields = [
+        "publish_at",
+        "material_update_at",
+        "comments_enabled",
+        "withdrawal_reason",
+    ]
+
+    # --- Permissions ---------------------------------------------------------------------
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm(workflow.PUBLISH_PERMISSION)
+
+    def has_change_permission(self, request, obj=None):
+        """Writers may change only their own drafts; editors everything."""
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or self.has_publish_permission(request):
+            return True
+        return obj.status == Article.Status.DRAFT and obj.is_written_by(request.user)
+
+    def get_fieldsets(self, request, obj=None):
+        can_take_down = obj is not None and obj.status in workflow.STEPS["withdraw"][0] | {
+            Article.Status.WITHDRAWN
+        }
+        return [fs for fs in self.fieldsets if fs[0] != "Take down" or can_take_down]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "may_recover": self.has_delete_permission(request),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def recoverlist_view(self, request, extra_context=None):
+        # Bringing back what an editor deleted is an editor's call.
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        return super().recoverlist_view(request, extra_context)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        return super().recover_view(request, version_id, extra_context)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(self.audit_fields)
+        if not self.has_publish_permission(request):
+            fields += self.editor_only_fields
+        return fields
+
+    # --- Changelist ----------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .with_byline()
+            .annotate(
+                held_count=Count("comments", filter=Q(comments__status="held"), distinct=True),
+                approved_count=Count(
+                    "comments", filter=Q(comments__status="approved"), distinct=True
+                ),
+            )
+        )
+
+    @admin.display(description="Byline")
+    def byline(self, obj):
+        return ", ".join(author.name for author in obj.byline_authors)
+
+    @admin.display(description="Held", ordering="held_count")
+    def held_comments(self, obj):
+        return obj.held_count
+
+    @admin.display(description="Comments", ordering="approved_count")
+    def approved_comments(self, obj):
+        return obj.approved_count
+
+    @admin.display(description="On site")
+    def site_link(self, obj):
+        label = "View on site" if obj.is_published() else "Preview"
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
+
+    @admin.display(description="Status history")
+    def status_history(self, obj):
+        changes = obj.status_changes.select_related("changed_by") if obj.pk else []
+        if not changes:
+            return "No status changes yet."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} → {} by {} on {}{}</li>",
+                (
+                    (
+                        change.get_from_status_display(),
+                        change.get_to_status_display(),
+                        change.changed_by or "a deleted user",
+                        timezone.localtime(change.changed_at).strftime("%d %b %Y, %H:%M"),
+                        f" ({change.note})" if change.note else "",
+                    )
+                    for change in changes
+                ),
+            ),
+        )
+
+    # --- Actions: the same workflow functions as the form's buttons ------------------------
+
+    def _run_step(self, request, queryset, step, done):
+        moved, refused = 0, []
+        for article in queryset:
+            if not self.has_change_permission(request, article):
+                refused.append(f"“{article}” (not yours to change)")
+                continue
+            try:
+                getattr(workflow, step)(article, by=request.user)
+            except (workflow.TransitionNotAllowed, PermissionDenied):
+                refused.append(f"“{article}” ({article.get_status_display().lower()})")
+            else:
+                moved += 1
+        if moved:
+            self.message_user(request, f"{done}: {moved} article(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request, "Left unchanged: " + "; ".join(refused) + ".", messages.WARNING
+            )
+
+    @admin.action(description="Publish now", permissions=["publish"])
+    def publish_now(self, request, queryset):
+        moved, refused = 0, []
+        for article in queryset:
+            try:
+                workflow.publish(article, by=request.user, at=timezone.now())
+            except workflow.TransitionNotAllowed:
+                refused.append(f"“{article}”")
+            else:
+                moved += 1
+        if moved:
+            self.message_user(request, f"Published: {moved} article(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                "Already live or taken down, left unchanged: " + "; ".join(refused) + ".",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Unpublish", permissions=["publish"])
+    def unpublish(self, request, queryset):
+        self._run_step(request, queryset, "unpublish", "Unpublished")
+
+    @admin.action(description="Send back to draft", permissions=["publish"])
+    def send_back_to_draft(self, request, queryset):
+        self._run_step(request, queryset, "send_back_to_draft", "Sent back to draft")
+
+    @admin.action(description="Submit for review", permissions=["change"])
+    def submit_for_review(self, request, queryset):
+        self._run_step(request, queryset, "submit_for_review", "Submitted for review")
+
+    # --- Change form ---------------------------------------------------------------------
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"request": request})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if hasattr(response, "add_post_render_callback"):
+            response.add_post_render_callback(allow_importmap)
+        return response
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Restoring a revision is a plain save; workflow steps come after, on the live article.
+        restoring = context.get("revert") or context.get("recover")
+        may_change = not restoring and (add or self.has_change_permission(request, obj))
+        context["workflow_buttons"] = workflow_buttons(obj, request.user) if may_change else []
+        context["is_live"] = obj is not None and obj.is_published()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.last_edited_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for row in formset.save(commit=False):
+            if isinstance(row, (Correction, PreviewLink)) and row.created_by_id is None:
+                row.created_by = request.user
+            row.save()
+        for row in formset.deleted_objects:
+            row.delete()
+        formset.save_m2m()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        step = getattr(form, "workflow_step", None)
+        if step is None:
+            return
+        article = form.instance
+        if step == "withdraw":
+            workflow.withdraw(article, by=request.user, reason=article.withdrawal_reason)
+        else:
+            getattr(workflow, step)(article, by=request.user)
+        if article.is_scheduled():
+            when = timezone.localtime(article.publish_at).strftime("%d %b %Y, %H:%M %Z")
+            self.message_user(request, f"Scheduled: readers will see it from {when}.")
+        else:
+            self.message_user(
+                request,
+                f"{WORKFLOW_LABELS[step]}: done. Status is now “{article.get_status_display()}”.",
+            )
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(admin.ModelAdmin):
+    list_display = ["article", "from_status", "to_status", "changed_by", "changed_at", "note"]
+    list_filter = ["to_status"]
+    list_select_related = ["article", "changed_by"]
+    search_fields = ["article__headline"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EditorImage)
+class EditorImageAdmin(admin.ModelAdmin):
+    list_display = ["description", "thumbnail", "url", "uploaded_by", "uploaded_at"]
+    list_select_related = ["uploaded_by"]
+    search_fields = ["description"]
+    fields = ["image", "description", "url"]
+    readonly_fields = ["url"]
+
+    @admin.display(description="Preview")
+    def thumbnail(self, obj):
+        return format_html('<img src="{}" alt="" style="max-height:60px">', obj.image.url)
+
+    @admin.display(description="Address to paste into the editor's image dialog")
+    def url(self, obj):
+        return obj.image.url if obj.pk else "Shown after you save."
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.uploaded_by = request.user
+        super().save_model(request, obj, form, change)

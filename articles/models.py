@@ -1,7 +1,18 @@
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import PurePosixPath
+
+import reversion
 from django.conf import settings
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image, ImageOps
 
 from .sanitize import sanitize_body
 
@@ -63,6 +74,10 @@ class ArticleQuerySet(models.QuerySet):
             publish_at__lte=now or timezone.now(),
         )
 
+    def withdrawn(self):
+        """Return articles editors took down; their URLs answer 410."""
+        return self.filter(status=Article.Status.WITHDRAWN)
+
     def with_byline(self):
         """Fetch what a byline and an article link need, in a fixed number of queries."""
         return self.select_related("section").prefetch_related(
@@ -72,6 +87,7 @@ class ArticleQuerySet(models.QuerySet):
         )
 
 
+@reversion.register(follow=["bylines", "corrections"])
 class Article(models.Model):
     """A news story, visible to readers once published and its publication time has come."""
 
@@ -113,7 +129,15 @@ class Article(models.Model):
         blank=True, help_text="Shown to readers who follow a link to a taken-down article."
     )
     comments_enabled = models.BooleanField(default=True)
-    lead_image = models.ImageField(upload_to="articles/%Y/%m/", blank=True)
+    lead_image = models.ImageField(
+        upload_to="articles/%Y/%m/",
+        blank=True,
+        width_field="lead_image_width",
+        height_field="lead_image_height",
+        help_text="JPEG, PNG or WebP, 1200+ pixels wide. Alt text is required with it.",
+    )
+    lead_image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lead_image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     lead_image_alt = models.CharField("alt text", max_length=250, blank=True)
     lead_image_caption = models.CharField("caption", max_length=300, blank=True)
     lead_image_credit = models.CharField("credit", max_length=120, blank=True)
@@ -158,12 +182,17 @@ class Article(models.Model):
                 fields=["section", "status", "-publish_at"], name="article_section_publish"
             ),
         ]
+        permissions = [("publish_article", "Can publish, schedule, unpublish and take down")]
 
     def __str__(self):
         return self.headline
 
     def save(self, *args, **kwargs):
         self.body = sanitize_body(self.body)
+        if self.status == self.Status.PUBLISHED and self.first_published_at is None:
+            self.first_published_at = self.publish_at
+        if not self._state.adding:
+            self.version += 1
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -208,7 +237,25 @@ class Article(models.Model):
         """Return the authors in byline order, using prefetched rows when available."""
         return [byline.author for byline in self.bylines.all()]
 
+    def is_written_by(self, user):
+        """Return True if the user created the article or has a byline on it."""
+        if not user.is_authenticated:
+            return False
+        return self.created_by_id == user.pk or self.bylines.filter(author__user=user).exists()
 
+    def get_rendition(self, name):
+        """Return the named resized copy of the lead image (made on first use), or None."""
+        if not self.lead_image:
+            return None
+        return Rendition.for_image(self.lead_image, RENDITIONS[name])
+
+    @property
+    def renditions(self):
+        """Renditions by name for templates: `article.renditions.card.url`."""
+        return RenditionsOf(self)
+
+
+@reversion.register()
 class ArticleAuthor(models.Model):
     """One name in an article's byline, in order."""
 
@@ -228,6 +275,7 @@ class ArticleAuthor(models.Model):
         return f"{self.author} on {self.article}"
 
 
+@reversion.register()
 class Correction(models.Model):
     """A dated note on a published article: a correction of fact or an update."""
 
@@ -248,3 +296,176 @@ class Correction(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} to {self.article}"
+
+
+@dataclass(frozen=True)
+class RenditionSpec:
+    """A resized copy of a lead image: a width, and a height when it is cropped to a shape."""
+
+    name: str
+    width: int
+    height: int | None = None
+
+
+RENDITIONS = {
+    spec.name: spec
+    for spec in [
+        RenditionSpec("article", 1200),
+        RenditionSpec("card", 600, 338),
+        RenditionSpec("social_16x9", 1200, 675),
+        RenditionSpec("social_4x3", 1200, 900),
+        RenditionSpec("social_1x1", 1200, 1200),
+    ]
+}
+
+
+class RenditionsOf:
+    """Look up an article's renditions with a template's dot syntax."""
+
+    def __init__(self, article):
+        self.article = article
+
+    def __getitem__(self, name):
+        return self.article.get_rendition(name)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """A stored JPEG made from a lead image, with the size a page needs for width/height."""
+
+    url: str
+    width: int
+    height: int
+
+    @classmethod
+    def for_image(cls, image, spec):
+        """Return the rendition of an ImageFieldFile, writing it to storage the first time."""
+        source_width, source_height = image.width, image.height
+        if spec.height is None:
+            # Never upscale the article picture; keep its proportions.
+            width = min(spec.width, source_width)
+            height = round(source_height * width / source_width)
+        else:
+            width, height = spec.width, spec.height
+        source = PurePosixPath(image.name)
+        path = f"renditions/{source.parent}/{source.stem}-{spec.name}.jpg"
+        if not default_storage.exists(path):
+            default_storage.save(path, ContentFile(_resize(image, width, height, spec)))
+        return cls(url=default_storage.url(path), width=width, height=height)
+
+
+def _resize(image, width, height, spec):
+    """Return JPEG bytes of the image fitted (and cropped, for fixed shapes) to the size."""
+    image.open("rb")
+    try:
+        with Image.open(image) as picture:
+            picture = ImageOps.exif_transpose(picture).convert("RGB")
+            if spec.height is None:
+                picture = picture.resize((width, height), Image.Resampling.LANCZOS)
+            else:
+                picture = ImageOps.fit(picture, (width, height), Image.Resampling.LANCZOS)
+            buffer = io.BytesIO()
+            picture.save(buffer, "JPEG", quality=82, optimize=True, progressive=True)
+    finally:
+        image.close()
+    return buffer.getvalue()
+
+
+class StatusChange(models.Model):
+    """An audit row: who moved an article from one status to another, and when."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=12, choices=Article.Status.choices)
+    to_status = models.CharField(max_length=12, choices=Article.Status.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        get_latest_by = "changed_at"
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+def _default_preview_expiry():
+    return timezone.now() + timedelta(hours=settings.NEWSROOM_PREVIEW_LINK_HOURS)
+
+
+class PreviewLinkQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        """Return links that still open their article: not revoked and not expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class PreviewLink(models.Model):
+    """A signed link that shows a draft to someone without an account, until it expires."""
+
+    SALT = "articles.preview-link"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="preview_links")
+    # A random key in the row as well as the signature: revoking or deleting the row kills the link.
+    key = models.CharField(max_length=32, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(default=_default_preview_expiry)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PreviewLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Preview of {self.article}"
+
+    def save(self, *args, **kwargs):
+        if not self.key:
+            self.key = secrets.token_urlsafe(16)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:preview", kwargs={"token": self.token})
+
+    @property
+    def token(self):
+        """The signed token carried in the link's URL."""
+        return signing.Signer(salt=self.SALT).sign(self.key)
+
+    def is_usable(self, now=None):
+        """Return True if the link still opens its article."""
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+    @classmethod
+    def key_from_token(cls, token):
+        """Return the key a token signs, or None when the signature does not match."""
+        try:
+            return signing.Signer(salt=cls.SALT).unsign(token)
+        except signing.BadSignature:
+            return None
+
+
+class EditorImage(models.Model):
+    """A picture uploaded for use inside an article body, inserted in the editor by its URL."""
+
+    image = models.ImageField(upload_to="body-images/%Y/%m/")
+    description = models.CharField(
+        max_length=250, help_text="What the picture shows; reuse it as the alt text."
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = "image for article bodies"
+        verbose_name_plural = "images for article bodies"
+
+    def __str__(self):
+        return self.description

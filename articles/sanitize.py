@@ -1,5 +1,6 @@
 """The editor allowlist: the only HTML an article body may contain."""
 
+import re
 from urllib.parse import urlsplit
 
 import bleach
@@ -12,6 +13,14 @@ ALLOWED_TAGS = frozenset(
     }
 )  # fmt: skip
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+# Tags pasted from word processors and web pages that have an editorial equivalent.
+RENAMED_TAGS = {"b": "strong", "i": "em", "h1": "h2", "h5": "h4", "h6": "h4"}
+# Elements whose text is code or metadata, never prose: dropped whole rather than unwrapped, so a
+# pasted Word document's style sheet or a page's script does not end up as visible text.
+_NON_PROSE = re.compile(
+    r"<(script|style|xml|noscript|template|title|head|iframe|object)\b[^>]*>.*?</\1\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def _is_http_or_local(url):
@@ -23,6 +32,9 @@ def _is_http_or_local(url):
 
 
 def _allow_attribute(tag, name, value):
+    # The editor leaves empty titles behind; they add nothing.
+    if name == "title" and not value.strip():
+        return False
     if tag == "a":
         return name in {"href", "title"} or (name == "target" and value == "_blank")
     if tag == "img":
@@ -30,6 +42,16 @@ def _allow_attribute(tag, name, value):
             return _is_http_or_local(value)
         return name in {"alt", "title", "width", "height"}
     return False
+
+
+class RenameFilter(Filter):
+    """Turn <b>, <i> and out-of-range headings into the editorial tags they stand for."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in {"StartTag", "EndTag"} and token["name"] in RENAMED_TAGS:
+                token["name"] = RENAMED_TAGS[token["name"]]
+            yield token
 
 
 class NoopenerFilter(Filter):
@@ -46,15 +68,15 @@ class NoopenerFilter(Filter):
 
 
 _cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
+    tags=ALLOWED_TAGS | RENAMED_TAGS.keys(),
     attributes=_allow_attribute,
     protocols=ALLOWED_PROTOCOLS,
     strip=True,
     strip_comments=True,
-    filters=[NoopenerFilter],
+    filters=[RenameFilter, NoopenerFilter],
 )
 
 
 def sanitize_body(html):
     """Return the article body with everything outside the editor allowlist removed."""
-    return _cleaner.clean(html or "")
+    return _cleaner.clean(_NON_PROSE.sub("", html or ""))

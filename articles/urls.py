@@ -1,6 +1,8 @@
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
+from django.views.generic import TemplateView
 
-from . import views
+from . import feeds, sitemaps, views
 
 app_name = "articles"
 
@@ -13,5 +15,47 @@ urlpatterns = [
         views.ArticleDetailView.as_view(),
         name="detail",
     ),
+    re_path(
+        r"^(?P<year>[0-9]{4})/(?P<month>[0-9]{2})/(?P<day>[0-9]{2})/(?P<slug>[-a-zA-Z0-9_]+)"
+        r"/print/$",
+        views.ArticlePrintView.as_view(),
+        name="print",
+    ),
     path("a/<slug:slug>/", views.article_shortlink, name="shortlink"),
+    path("preview/<str:token>/", views.article_preview, name="preview"),
+]
+
+# Distribution: feeds, sitemaps, robots.txt and search.
+feed = views.conditional_on_articles
+urlpatterns += [
+    path("feed/rss/", feed(feeds.ArticleFeed()), name="feed-rss"),
+    path("feed/atom/", feed(feeds.AtomArticleFeed()), name="feed-atom"),
+    path("section/<slug:slug>/feed/rss/", feed(feeds.SectionFeed()), name="section-feed-rss"),
+    path("section/<slug:slug>/feed/atom/", feed(feeds.AtomSectionFeed()), name="section-feed-atom"),
+    path("author/<slug:slug>/feed/rss/", feed(feeds.AuthorFeed()), name="author-feed-rss"),
+    path("author/<slug:slug>/feed/atom/", feed(feeds.AtomAuthorFeed()), name="author-feed-atom"),
+    path(
+        "sitemap.xml",
+        feed(sitemap_views.index),
+        {"sitemaps": sitemaps.SITEMAPS, "sitemap_url_name": "articles:sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-news.xml",
+        feed(sitemap_views.sitemap),
+        {"sitemaps": sitemaps.NEWS_SITEMAPS, "template_name": "articles/sitemap_news.xml"},
+        name="sitemap-news",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        feed(sitemap_views.sitemap),
+        {"sitemaps": sitemaps.SITEMAPS, "template_name": "articles/sitemap.xml"},
+        name="sitemap-section",
+    ),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        name="robots",
+    ),
+    path("search/", views.SearchView.as_view(), name="search"),
 ]

@@ -1,12 +1,16 @@
 import datetime
+import functools
 
 from django.conf import settings
+from django.db.models import Max
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.views.decorators.http import condition
 from django.views.generic import DetailView, ListView
 
-from .models import Article, Author, Section
+from . import search
+from .models import Article, Author, PreviewLink, Section
 
 
 class PublishedArticleMixin:
@@ -50,17 +54,22 @@ class ArticleDetailView(PublishedArticleMixin, DetailView):
 
     def get_queryset(self):
         if self.request.user.has_perm("articles.change_article"):
-            return Article.objects.with_byline()
-        return super().get_queryset()
+            queryset = Article.objects.with_byline()
+        else:
+            queryset = super().get_queryset()
+        return queryset.prefetch_related("corrections")
 
     def get(self, request, *args, **kwargs):
         try:
             datetime.date(int(kwargs["year"]), int(kwargs["month"]), int(kwargs["day"]))
         except ValueError:
             raise Http404("No such date.") from None
-        self.object = self.get_object()
+        try:
+            self.object = self.get_object()
+        except Http404:
+            return withdrawn_or_404(request, kwargs["slug"])
         is_preview = not self.object.is_published()
-        canonical_url = self.object.get_absolute_url()
+        canonical_url = self.get_canonical_path()
         if request.path != canonical_url:
             return redirect(canonical_url, permanent=not is_preview)
         response = self.render_to_response(self.get_context_data(is_preview=is_preview))
@@ -70,10 +79,133 @@ class ArticleDetailView(PublishedArticleMixin, DetailView):
             response.headers["X-Robots-Tag"] = "noindex"
         return response
 
+    def get_canonical_path(self):
+        """Return the one path this page answers at; any other date or slug redirects there."""
+        return self.object.get_absolute_url()
+
 
 def article_shortlink(request, slug):
     """Redirect a bare slug to the article's canonical URL."""
     if request.user.has_perm("articles.change_article"):
         article = get_object_or_404(Article, slug=slug)
         return redirect(article, permanent=article.is_published())
-    return redirect(get_object_or_404(Article.objects.published(), slug=slug), permanent=True)
+    article = Article.objects.published().filter(slug=slug).first()
+    if article is None:
+        return withdrawn_or_404(request, slug)
+    return redirect(article, permanent=True)
+
+
+# --- Take-down and shared previews (editors' workflow) -----------------------------------------
+
+
+def withdrawn_or_404(request, slug):
+    """Answer 410 with the editors' reason if the article was taken down, else 404."""
+    article = Article.objects.withdrawn().filter(slug=slug).first()
+    if article is None:
+        raise Http404("No such article.")
+    return render(request, "articles/article_withdrawn.html", {"article": article}, status=410)
+
+
+def _private_noindex(response):
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True, no_store=True)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def article_preview(request, token):
+    """Show an unpublished article to anyone holding a live shared preview link."""
+    key = PreviewLink.key_from_token(token)
+    link = PreviewLink.objects.filter(key=key).first() if key else None
+    if link is None:
+        raise Http404("No such preview link.")
+    if not link.is_usable():
+        response = render(request, "articles/preview_expired.html", {"link": link}, status=410)
+        return _private_noindex(response)
+    article = get_object_or_404(
+        Article.objects.with_byline().prefetch_related("corrections"), pk=link.article_id
+    )
+    context = {"article": article, "object": article, "is_preview": True, "preview_link": link}
+    return _private_noindex(render(request, "articles/article_detail.html", context))
+
+
+class ArticlePrintView(ArticleDetailView):
+    """A print-friendly copy of a published article, under the article's own URL."""
+
+    template_name = "articles/article_print.html"
+
+    def get_queryset(self):
+        # PublishedArticleMixin's queryset, skipping the editors' preview: nobody prints a draft.
+        return super(ArticleDetailView, self).get_queryset().prefetch_related("corrections")
+
+    def get_canonical_path(self):
+        return self.object.get_absolute_url() + "print/"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            autoprint=self.request.GET.get("autoprint") == "1", **kwargs
+        )
+
+
+# --- Distribution: conditional GET for feeds and sitemaps, and search ------------------------
+
+
+def articles_changed_at(request, *args, **kwargs):
+    """Return when what readers can list last changed: an article saved, or a scheduled one due."""
+    # Both answers are cheap; remember them on the request, which asks for Last-Modified and ETag.
+    if not hasattr(request, "_articles_changed_at"):
+        saved = Article.objects.aggregate(at=Max("updated_at"))["at"]
+        appeared = (
+            Article.objects.published()
+            .order_by("-publish_at")
+            .values_list("publish_at", flat=True)
+            .first()
+        )
+        request._articles_changed_at = max(filter(None, [saved, appeared]), default=None)
+    return request._articles_changed_at
+
+
+def _articles_etag(request, *args, **kwargs):
+    changed_at = articles_changed_at(request)
+    return changed_at and f"{changed_at.timestamp():.6f}"
+
+
+def conditional_on_articles(view):
+    """Answer 304 Not Modified to a client whose copy is as new as the newest article change."""
+
+    @condition(etag_func=_articles_etag, last_modified_func=articles_changed_at)
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        # The sitemap view stamps its newest lastmod; ours also moves when an article is taken down.
+        if response.has_header("Last-Modified"):
+            del response["Last-Modified"]
+        patch_cache_control(response, max_age=300)
+        return response
+
+    return wrapped
+
+
+class SearchView(PublishedArticleMixin, ListView):
+    """Published articles matching the reader's words: ranked on PostgreSQL, newest elsewhere."""
+
+    template_name = "articles/search.html"
+    paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
+
+    def get_queryset(self):
+        self.query = search.clean_query(self.request.GET.get("q", ""))
+        self.is_too_long = len(self.query) > search.MAX_QUERY_LENGTH
+        if not self.query or self.is_too_long:
+            return Article.objects.none()
+        return search.search(super().get_queryset(), self.query)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(
+            search_query=self.query,
+            is_too_long=self.is_too_long,
+            max_query_length=search.MAX_QUERY_LENGTH,
+            max_results=search.MAX_RESULTS,
+            **kwargs,
+        )
+        context["is_capped"] = context["paginator"].count >= search.MAX_RESULTS
+        return context

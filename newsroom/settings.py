@@ -59,10 +59,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    # Full-text search on PostgreSQL; the app only adds lookups, so it is harmless on SQLite.
+    "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
-    "articles",
+    "reversion",
+    "django_prose_editor",
+    # comments before articles: its load_demo extends the articles one, and the first app wins.
     "comments",
+    "articles",
+    "sharing",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "sharing.middleware.ShareVisitMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -219,3 +227,54 @@ NEWSROOM_ARTICLES_PER_PAGE = env_int("NEWSROOM_ARTICLES_PER_PAGE", 12)
 # shown, or later than the maximum age, is treated as automated.
 NEWSROOM_SPAM_MIN_SECONDS = env_int("NEWSROOM_SPAM_MIN_SECONDS", 3)
 NEWSROOM_SPAM_MAX_FORM_AGE = env_int("NEWSROOM_SPAM_MAX_FORM_AGE", 2 * 24 * 3600)
+
+# Editors' workflow (articles admin): how long a shared draft preview link works, and the largest
+# lead image accepted, in megabytes.
+NEWSROOM_PREVIEW_LINK_HOURS = env_int("NEWSROOM_PREVIEW_LINK_HOURS", 48)
+NEWSROOM_LEAD_IMAGE_MAX_MB = env_int("NEWSROOM_LEAD_IMAGE_MAX_MB", 10)
+
+# Reader comments (comments app). Rates are "count/period" pairs: s, m, h or d.
+NEWSROOM_COMMENTS_MODE = env_str("NEWSROOM_COMMENTS_MODE", "trusted")  # pre, trusted or post
+NEWSROOM_COMMENTS_MAX_DEPTH = env_int("NEWSROOM_COMMENTS_MAX_DEPTH", 3)
+NEWSROOM_COMMENTS_PER_PAGE = env_int("NEWSROOM_COMMENTS_PER_PAGE", 50)
+NEWSROOM_COMMENTS_REPORT_THRESHOLD = env_int("NEWSROOM_COMMENTS_REPORT_THRESHOLD", 3)
+NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS = env_int("NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS", 30)
+NEWSROOM_COMMENTS_MAX_LINKS = env_int("NEWSROOM_COMMENTS_MAX_LINKS", 2)
+NEWSROOM_COMMENTS_RATE_LIMITS = env_str("NEWSROOM_COMMENTS_RATE_LIMITS", "5/m,30/h")
+NEWSROOM_COMMENTS_DIGEST_SECONDS = env_int("NEWSROOM_COMMENTS_DIGEST_SECONDS", 600)
+NEWSROOM_COMMENTS_IP_RETENTION_DAYS = env_int("NEWSROOM_COMMENTS_IP_RETENTION_DAYS", 30)
+
+# Email this article (sharing app). Rates are "count/period" pairs (s, m, h or d), counted per
+# IP address and per sender address. Failed sends are retried after the backoff, doubling each
+# time, until the last attempt; queued shares are swept up every NEWSROOM_SHARE_SWEEP_SECONDS.
+NEWSROOM_SHARE_RATE_PER_IP = env_str("NEWSROOM_SHARE_RATE_PER_IP", "5/h,20/d")
+NEWSROOM_SHARE_RATE_PER_SENDER = env_str("NEWSROOM_SHARE_RATE_PER_SENDER", "5/h,20/d")
+NEWSROOM_SHARE_MAX_RECIPIENTS = env_int("NEWSROOM_SHARE_MAX_RECIPIENTS", 5)
+NEWSROOM_SHARE_NOTE_MAX_LENGTH = env_int("NEWSROOM_SHARE_NOTE_MAX_LENGTH", 300)
+NEWSROOM_SHARE_DELETE_RECIPIENTS = env_bool("NEWSROOM_SHARE_DELETE_RECIPIENTS", True)
+NEWSROOM_SHARE_RETRY_BACKOFF = env_int("NEWSROOM_SHARE_RETRY_BACKOFF", 60)
+NEWSROOM_SHARE_MAX_ATTEMPTS = env_int("NEWSROOM_SHARE_MAX_ATTEMPTS", 6)
+NEWSROOM_SHARE_SWEEP_SECONDS = env_int("NEWSROOM_SHARE_SWEEP_SECONDS", 300)
+
+CELERY_BEAT_SCHEDULE = {
+    "send-queued-shares": {
+        "task": "sharing.tasks.send_queued_shares",
+        "schedule": NEWSROOM_SHARE_SWEEP_SECONDS,
+    },
+}
+
+# Distribution (feeds, sitemaps, structured data): the publication's language as an ISO 639 code
+# (Google News wants "en", not "en-gb") and its logo, a path under static/ for JSON-LD.
+NEWSROOM_LANGUAGE = env_str("NEWSROOM_LANGUAGE", "en")
+NEWSROOM_PUBLISHER_LOGO = env_str("NEWSROOM_PUBLISHER_LOGO", "img/publisher-logo.png")
+
+# Comments' periodic jobs (run by `celery -A newsroom beat`): the moderators' digest picks up
+# comments held while the last digest was fresh; IP addresses are erased after the retention.
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "comments-moderation-digest": {
+        "task": "comments.tasks.send_moderation_digest",
+        "schedule": NEWSROOM_COMMENTS_DIGEST_SECONDS,
+    },
+    "comments-purge-ips": {"task": "comments.tasks.purge_comment_ips", "schedule": 24 * 3600},
+}

@@ -42,3 +42,37 @@ def make_article(*, authors=None, **overrides):
     for order, author in enumerate(authors if authors is not None else [make_author()]):
         ArticleAuthor.objects.create(article=article, author=author, order=order)
     return article
+
+
+def make_comment(article=None, **overrides):
+    """Create an approved comment (an hour old) on the article, or on a new one."""
+    from comments.models import Comment
+
+    n = next(_sequence)
+    fields = {
+        "article": article or make_article(),
+        "name": f"Reader {n}",
+        "email": f"reader{n}@example.org",
+        "body": f"Comment number {n}.",
+        "status": Comment.Status.APPROVED,
+        "created": timezone.now() - timedelta(hours=1),
+    }
+    fields.update(overrides)
+    return Comment.objects.create(**fields)
+
+
+def make_hidden_articles(**overrides):
+    """Create one article readers must not see in each way it can be hidden, keyed by that way."""
+    from articles.models import PreviewLink
+
+    now = timezone.now()
+    hidden = {
+        "draft": make_article(status=Article.Status.DRAFT, publish_at=None, **overrides),
+        "in review": make_article(status=Article.Status.IN_REVIEW, publish_at=None, **overrides),
+        "scheduled": make_article(publish_at=now + timedelta(hours=2), **overrides),
+        "unpublished": make_article(status=Article.Status.UNPUBLISHED, **overrides),
+        "taken down": make_article(status=Article.Status.WITHDRAWN, withdrawn_at=now, **overrides),
+        "preview only": make_article(status=Article.Status.DRAFT, publish_at=None, **overrides),
+    }
+    PreviewLink.objects.create(article=hidden["preview only"])
+    return hidden

@@ -51,7 +51,15 @@ def test_refused_when_debug_is_off(args):
     with pytest.raises(CommandError, match="only runs with DJANGO_DEBUG=1"):
         call_command("load_demo", *args, stdout=io.StringIO())
 
-    assert set(row_counts().values()) == {0}
+    # Only the roles the migrations create exist; the command added nothing.
+    assert row_counts() == {
+        "sections": 0,
+        "authors": 0,
+        "articles": 0,
+        "bylines": 0,
+        "users": 0,
+        "groups": 3,
+    }
 
 
 @pytest.mark.django_db
@@ -69,8 +77,8 @@ def test_running_twice_keeps_the_same_rows():
         "authors": 5,
         "articles": 9,
         "bylines": 10,
-        "users": 2,
-        "groups": 2,
+        "users": 3,
+        "groups": 3,
     }
     assert "Loaded 5 sections, 5 authors, 9 articles." in output
 
@@ -158,7 +166,7 @@ def test_each_run_prints_new_passwords_that_log_in():
     first = run_load_demo()
     second = run_load_demo()
 
-    for username in ["editor", "moderator"]:
+    for username in ["editor", "moderator", "writer"]:
         old, new = printed_password(first, username), printed_password(second, username)
         assert old != new
         assert authenticate(username=username, password=new).username == username
@@ -166,7 +174,7 @@ def test_each_run_prints_new_passwords_that_log_in():
 
 
 @pytest.mark.django_db
-def test_editor_can_change_articles_through_group_and_moderator_only_views():
+def test_demo_logins_get_the_migration_roles():
     run_load_demo()
 
     user_model = get_user_model()
@@ -178,9 +186,16 @@ def test_editor_can_change_articles_through_group_and_moderator_only_views():
     assert editor.has_perm("articles.delete_section")
     assert not editor.user_permissions.exists()
     assert list(editor.groups.values_list("name", flat=True)) == ["Editors"]
-    assert moderator.has_perm("articles.view_article")
+    assert editor.has_perm("articles.publish_article")
+    assert not moderator.has_perm("articles.view_article")
     assert not moderator.has_perm("articles.change_article")
     assert list(moderator.groups.values_list("name", flat=True)) == ["Moderators"]
+    writer = user_model.objects.get(username="writer")
+    assert writer.is_staff and not writer.is_superuser
+    assert writer.has_perm("articles.add_article")
+    assert not writer.has_perm("articles.publish_article")
+    assert list(writer.groups.values_list("name", flat=True)) == ["Writers"]
+    assert writer.author_profile.slug == "arjun-sethi"
 
 
 @pytest.mark.django_db
@@ -196,6 +211,14 @@ def test_no_accounts_loads_content_without_logins():
 def test_dry_run_saves_nothing():
     output = run_load_demo("--dry-run")
 
-    assert set(row_counts().values()) == {0}
+    # Only the roles the migrations create exist; the command added nothing.
+    assert row_counts() == {
+        "sections": 0,
+        "authors": 0,
+        "articles": 0,
+        "bylines": 0,
+        "users": 0,
+        "groups": 3,
+    }
     assert "nothing was saved" in output
     assert "Demo logins" not in output

@@ -54,3 +54,71 @@ def test_byline_authors_keep_their_order():
     first, second = make_author(name="Zoe Byline"), make_author(name="Adam Byline")
     article = make_article(authors=[first, second])
     assert Article.objects.with_byline().get(pk=article.pk).byline_authors == [first, second]
+
+
+# --- Editors' workflow fields ----------------------------------------------------------------
+
+
+def test_first_published_is_copied_from_publish_at_for_articles_created_published():
+    at = timezone.now() - timedelta(days=2)
+    assert make_article(publish_at=at).first_published_at == at
+    assert make_article(status=Article.Status.DRAFT, publish_at=at).first_published_at is None
+
+
+def lead_image_article(settings, tmp_path, width, height):
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, "PNG")
+    article = make_article()
+    article.lead_image.save("scene.png", ContentFile(buffer.getvalue()))
+    return article
+
+
+@pytest.mark.parametrize(
+    "name, size",
+    [
+        ("article", (1200, 900)),
+        ("card", (600, 338)),
+        ("social_16x9", (1200, 675)),
+        ("social_4x3", (1200, 900)),
+        ("social_1x1", (1200, 1200)),
+    ],
+)
+def test_renditions_are_jpegs_of_the_promised_size(settings, tmp_path, name, size):
+    from PIL import Image
+
+    article = lead_image_article(settings, tmp_path, 2000, 1500)
+    rendition = article.get_rendition(name)
+    assert (rendition.width, rendition.height) == size
+    assert rendition.url.startswith("/media/renditions/") and rendition.url.endswith(".jpg")
+    stored = tmp_path / rendition.url.removeprefix("/media/")
+    with Image.open(stored) as picture:
+        assert picture.size == size and picture.format == "JPEG"
+
+
+def test_renditions_are_made_once_and_the_article_picture_is_never_upscaled(settings, tmp_path):
+    article = lead_image_article(settings, tmp_path, 1000, 500)
+    first = article.get_rendition("article")
+    assert (first.width, first.height) == (1000, 500)
+    stored = tmp_path / first.url.removeprefix("/media/")
+    modified = stored.stat().st_mtime_ns
+    assert article.get_rendition("article") == first
+    assert stored.stat().st_mtime_ns == modified
+
+
+def test_no_rendition_without_a_lead_image():
+    assert make_article().get_rendition("card") is None
+
+
+def test_home_card_shows_the_card_rendition(client, settings, tmp_path):
+    article = lead_image_article(settings, tmp_path, 1600, 900)
+    article.lead_image_alt = "A red square"
+    article.save()
+    html = client.get("/").content.decode()
+    card = article.get_rendition("card")
+    assert f'src="{card.url}" width="600" height="338" alt="A red square"' in html

@@ -88,10 +88,60 @@ def test_editor_supplied_rel_is_not_kept_on_ordinary_links():
 def test_article_body_is_sanitized_on_every_save():
     article = make_article(body='<p onclick="steal()">Hello<script>alert(1)</script></p>')
     article.refresh_from_db()
-    # The script element goes; its text stays as harmless, visible text.
-    assert article.body == "<p>Helloalert(1)</p>"
+    # The script element goes with its code: code is never prose worth keeping.
+    assert article.body == "<p>Hello</p>"
 
     article.body = '<p>Edited <iframe src="https://evil.example"></iframe></p>'
     article.save()
     article.refresh_from_db()
     assert article.body == "<p>Edited </p>"
+
+
+# --- HTML pasted into the rich-text editor from Word or a web page ---------------------------
+
+WORD_PASTE = """
+<html xmlns:o="urn:schemas-microsoft-com:office:office"><head><title>Doc1</title>
+<style>p.MsoNormal { margin: 0; font-family: Calibri }</style></head><body>
+<!--[if gte mso 9]><xml><o:OfficeDocumentSettings><o:AllowPNG/></o:OfficeDocumentSettings></xml>
+<![endif]-->
+<h1 class="MsoTitle" style="mso-outline-level:1">Budget passes</h1>
+<p class="MsoNormal" style="margin-bottom:8pt;line-height:107%"><span lang="EN-GB"
+style="font-size:12pt;mso-bidi-font-family:Arial">The council <b>approved</b> the
+<i>budget</i>.<o:p></o:p></span></p>
+</body></html>
+"""
+
+WEB_PASTE = """
+<div class="article" data-track="1" style="color:#333">
+<h2 id="s1" onclick="track()">Reaction</h2>
+<p onmouseover="steal(document.cookie)">Residents <a href="https://example.org/r" style="color:red"
+onclick="x()" data-id="7">welcomed</a> it.</p>
+<iframe src="https://ads.example/frame" width="300"></iframe>
+<script>document.write('<img src=x onerror=alert(1)>')</script>
+<img src="javascript:alert(1)" alt="bad"><img src="https://example.org/p.jpg" alt="Square"
+onerror="alert(1)" style="border:0">
+</div>
+"""
+
+
+def test_word_paste_keeps_text_and_emphasis_but_no_styles_classes_or_office_markup():
+    cleaned = sanitize_body(WORD_PASTE)
+    expected = (
+        "<h2>Budget passes</h2> <p>The council <strong>approved</strong> the <em>budget</em>.</p>"
+    )
+    assert cleaned.split() == expected.split()
+    for leftover in ("style", "class=", "Mso", "Calibri", "o:p", "xml", "Doc1", "<span"):
+        assert leftover not in cleaned
+
+
+def test_web_paste_loses_scripts_iframes_handlers_and_styles():
+    cleaned = sanitize_body(WEB_PASTE)
+    lowered = cleaned.lower()
+    for leftover in ("<script", "document.write", "<iframe", "onclick", "onmouseover", "onerror"):
+        assert leftover not in lowered
+    for leftover in ("style=", "class=", "data-", "id=", "javascript:", "<div"):
+        assert leftover not in lowered
+    assert "<h2>Reaction</h2>" in cleaned
+    assert '<a href="https://example.org/r">welcomed</a>' in cleaned
+    assert '<img src="https://example.org/p.jpg" alt="Square">' in cleaned
+    assert '<img alt="bad">' in cleaned

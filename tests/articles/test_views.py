@@ -58,7 +58,7 @@ def test_article_page_shows_headline_dek_byline_toolbar_and_comments_place(clien
     assert [visible_text(link) for link in re.findall(r"<a [^>]*>.*?</a>", toolbar)] == [
         "Print",
         "Email",
-        "Comments",
+        "Comments (0)",
     ]
     assert 'id="comments"' in html
     for landmark in ("<article", "<header", "<nav", "<main", "<time"):
@@ -260,15 +260,18 @@ def test_author_page_lists_only_their_published_articles(client):
 
 
 @pytest.mark.parametrize("authors, other_articles", [(1, 0), (6, 40)])
-def test_article_page_runs_three_queries_whatever_the_number_of_articles_and_authors(
+def test_article_page_runs_five_queries_whatever_the_number_of_articles_and_authors(
     client, django_assert_num_queries, authors, other_articles
 ):
     section = make_section()
     for _ in range(other_articles):
         make_article(section=section)
     article = make_article(section=section, authors=[make_author() for _ in range(authors)])
-    # Navigation sections, the article with its section, its byline authors.
-    with django_assert_num_queries(3):
+    # Navigation sections, the article with its section, its byline authors, its corrections,
+    # the approved comment counts (toolbar and comments heading). With comments, two more: the
+    # page of top-level comments and their replies (tests/comments/test_views.py), 7 in all,
+    # the same for 5 comments or 500.
+    with django_assert_num_queries(5):
         assert client.get(article.get_absolute_url()).status_code == 200
 
 
@@ -294,3 +297,147 @@ def test_section_and_author_pages_run_five_queries(client, django_assert_num_que
         assert client.get(section.get_absolute_url()).status_code == 200
     with django_assert_num_queries(5):
         assert client.get(author.get_absolute_url()).status_code == 200
+
+
+# --- Editors' workflow: take-down, shared previews, corrections, updates ----------------------
+
+
+def test_taken_down_article_answers_410_with_the_reason_at_every_address(client):
+    from articles.models import Article as ArticleModel
+
+    article = make_article(headline="Removed story", publish_at=datetime(2024, 3, 1, tzinfo=UTC))
+    url = article.get_absolute_url()
+    ArticleModel.objects.filter(pk=article.pk).update(
+        status=ArticleModel.Status.WITHDRAWN,
+        withdrawn_at=timezone.now(),
+        withdrawal_reason="Removed after a court order.",
+    )
+    for path in (url, f"/a/{article.slug}/", "/2020/01/01/" + article.slug + "/"):
+        response = client.get(path)
+        html = response.content.decode()
+        assert response.status_code == 410, path
+        assert "This article has been removed" in html
+        assert "Removed after a court order." in html
+        assert '<meta name="robots" content="noindex">' in html
+    for page in ("/", article.section.get_absolute_url()):
+        assert "Removed story" not in client.get(page).content.decode()
+    author = article.byline_authors[0]
+    assert "Removed story" not in client.get(author.get_absolute_url()).content.decode()
+
+
+def test_corrections_and_update_time_show_on_the_article_page(client):
+    from articles.models import Correction
+
+    article = make_article(material_update_at=datetime(2024, 3, 2, 4, 30, tzinfo=UTC))
+    Correction.objects.create(
+        article=article,
+        kind=Correction.Kind.CORRECTION,
+        text="An earlier version gave the wrong date.",
+        created_at=datetime(2024, 3, 2, 5, 0, tzinfo=UTC),
+    )
+    Correction.objects.create(article=article, kind=Correction.Kind.UPDATE, text="Adds reaction.")
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    updated = re.search(r'<p class="article-updated">.*?</p>', html, re.S).group(0)
+    assert visible_text(updated) == "Updated Saturday, 2 March 2024, 10:00 IST"
+    notes = re.search(r'<section class="article-corrections".*?</section>', html, re.S).group(0)
+    assert "Correction, 2 March 2024, 10:30 IST: An earlier version gave the wrong date." in (
+        visible_text(notes)
+    )
+    assert "Update," in visible_text(notes) and "Adds reaction." in notes
+
+
+def test_article_without_updates_shows_neither_updated_nor_corrections(client):
+    html = client.get(make_article().get_absolute_url()).content.decode()
+    assert "article-updated" not in html and "article-corrections" not in html
+
+
+def test_corrections_cost_one_query_however_many_there_are(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from articles.models import Correction
+
+    def queries_for(count):
+        article = make_article()
+        Correction.objects.bulk_create(
+            Correction(article=article, text=f"Note {n}") for n in range(count)
+        )
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(article.get_absolute_url()).status_code == 200
+        return [q["sql"] for q in context.captured_queries]
+
+    one, many = queries_for(1), queries_for(8)
+    assert len(one) == len(many)
+    assert sum("articles_correction" in sql for sql in many) == 1
+
+
+def preview_link_for(article, **fields):
+    from articles.models import PreviewLink
+
+    return PreviewLink.objects.create(article=article, **fields)
+
+
+def test_preview_link_shows_a_draft_without_an_account(client):
+    article = make_article(headline="Embargoed draft", status=Article.Status.DRAFT, publish_at=None)
+    link = preview_link_for(article)
+    response = client.get(link.get_absolute_url())
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert "Embargoed draft" in html and "Shared preview" in html
+    assert '<meta name="robots" content="noindex">' in html
+    assert response.headers["X-Robots-Tag"] == "noindex"
+    assert "private" in response.headers["Cache-Control"]
+    assert "no-store" in response.headers["Cache-Control"]
+    # The draft itself stays hidden from the same visitor at its real address.
+    assert client.get(article.get_absolute_url()).status_code == 404
+
+
+def test_preview_link_expires_after_48_hours_by_default():
+    link = preview_link_for(make_article(status=Article.Status.DRAFT, publish_at=None))
+    lifetime = link.expires_at - link.created_at
+    assert timedelta(hours=47, minutes=59) < lifetime <= timedelta(hours=48, seconds=1)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"expires_at": timezone.now() - timedelta(minutes=1)},
+        {"revoked_at": timezone.now()},
+    ],
+    ids=["expired", "revoked"],
+)
+def test_expired_or_revoked_preview_link_answers_410_without_the_article(client, fields):
+    article = make_article(headline="Embargoed draft", status=Article.Status.DRAFT, publish_at=None)
+    response = client.get(preview_link_for(article, **fields).get_absolute_url())
+    html = response.content.decode()
+    assert response.status_code == 410
+    assert "This preview link no longer works" in html
+    assert "Embargoed draft" not in html
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda token: token[:-1] + ("A" if token[-1] != "A" else "B"),
+        lambda token: "x" + token,
+        lambda token: token.split(":")[0],
+        lambda token: "made-up:signature",
+    ],
+    ids=["signature", "key", "unsigned", "invented"],
+)
+def test_tampered_preview_link_is_404(client, tamper):
+    article = make_article(headline="Embargoed draft", status=Article.Status.DRAFT, publish_at=None)
+    link = preview_link_for(article)
+    response = client.get(f"/preview/{tamper(link.token)}/")
+    assert response.status_code == 404
+    assert "Embargoed draft" not in response.content.decode()
+
+
+def test_deleting_a_preview_link_row_kills_the_link(client):
+    link = preview_link_for(make_article(status=Article.Status.DRAFT, publish_at=None))
+    url = link.get_absolute_url()
+    link.delete()
+    assert client.get(url).status_code == 404

@@ -27,7 +27,8 @@ def test_reader_sees_headline_byline_and_toolbar(page, live_server, demo_article
         "By Staff Reporter | Tuesday, 24 October 2023, 02:24 IST"
     )
     toolbar = page.get_by_role("navigation", name="Article tools")
-    assert toolbar.get_by_role("link").all_inner_texts() == ["Print", "Email", "Comments"]
+    # The demo threads on this article hold 8 approved comments (comments' load_demo).
+    assert toolbar.get_by_role("link").all_inner_texts() == ["Print", "Email", "Comments (8)"]
     assert page.locator("article .article-body h2").count() == 2
     # Our own stylesheet loaded: the headline is set in the serif face, not the browser default.
     assert "Georgia" in page.locator("article h1").evaluate("el => getComputedStyle(el).fontFamily")

@@ -1,6 +1,7 @@
 """
 Load a small, fictional newsroom for development: sections, bylines, articles in every state
-(published, scheduled, in review, draft) and two staff logins with fresh random passwords.
+(published, scheduled, in review, draft) and three staff logins (editor, moderator, writer)
+with fresh random passwords, in the groups the articles migrations create.
 
 Every person, place and quotation below is invented. Running the command again updates the same
 rows (keyed on slug and username) instead of adding new ones.
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -407,8 +408,14 @@ ARTICLES = [
     },
 ]
 
-# Username and group. Permissions belong to the group so that real staff can join it later.
-ACCOUNTS = [("editor", "Editors"), ("moderator", "Moderators")]
+# Username, group (created with its permissions by the articles migrations) and the byline the
+# login writes under, if any.
+ACCOUNTS = [
+    ("editor", "Editors", None),
+    ("moderator", "Moderators", None),
+    ("writer", "Writers", "arjun-sethi"),
+]
+ROLE_NAMES = sorted({group for _, group, _ in ACCOUNTS})
 
 
 def load_sections():
@@ -455,19 +462,18 @@ def load_articles(sections, authors, *, now):
     return articles
 
 
-def load_accounts():
-    """Set up the demo groups and staff logins with new random passwords; return the logins."""
-    articles_permissions = Permission.objects.filter(content_type__app_label="articles")
-    editors, _ = Group.objects.get_or_create(name="Editors")
-    editors.permissions.set(articles_permissions)
-    moderators, _ = Group.objects.get_or_create(name="Moderators")
-    # View only until comment moderation gives moderators permissions of their own.
-    moderators.permissions.set(articles_permissions.filter(codename__startswith="view_"))
-    groups = {"Editors": editors, "Moderators": moderators}
+def load_accounts(authors):
+    """Give the demo staff logins new random passwords and their roles; return the logins."""
+    groups = {group.name: group for group in Group.objects.filter(name__in=ROLE_NAMES)}
+    missing = set(ROLE_NAMES) - set(groups)
+    if missing:
+        raise CommandError(
+            f"The {', '.join(sorted(missing))} group(s) are missing; run `manage.py migrate`."
+        )
 
     user_model = get_user_model()
     logins = []
-    for username, group_name in ACCOUNTS:
+    for username, group_name, author_slug in ACCOUNTS:
         user, _ = user_model.objects.get_or_create(
             username=username, defaults={"email": f"{username}@example.com"}
         )
@@ -477,22 +483,26 @@ def load_accounts():
         user.is_staff = True
         user.is_superuser = False
         user.save()
-        user.groups.add(groups[group_name])
+        user.groups.set([groups[group_name]])
+        if author_slug:
+            Author.objects.filter(user=user).exclude(slug=author_slug).update(user=None)
+            authors[author_slug].user = user
+            authors[author_slug].save(update_fields=["user"])
         logins.append((username, password))
     return logins
 
 
 class Command(BaseCommand):
     help = (
-        "Load fictional demo sections, authors and articles, and editor and moderator logins "
-        "with new random passwords. Only runs with DEBUG on."
+        "Load fictional demo sections, authors and articles, and editor, moderator and writer "
+        "logins with new random passwords. Only runs with DEBUG on."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--no-accounts",
             action="store_true",
-            help="Load the content only; leave the editor and moderator logins alone.",
+            help="Load the content only; leave the demo logins alone.",
         )
         parser.add_argument(
             "--dry-run",
@@ -513,7 +523,7 @@ class Command(BaseCommand):
             sections = load_sections()
             authors = load_authors()
             articles = load_articles(sections, authors, now=timezone.now())
-            logins = [] if no_accounts else load_accounts()
+            logins = [] if no_accounts else load_accounts(authors)
             if dry_run:
                 transaction.set_rollback(True)
 

@@ -1,0 +1,206 @@
+"""Admin forms for articles: rich-text body, lead image checks, workflow steps, edit conflicts."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.admin.widgets import AdminTextareaWidget
+from django.utils import timezone
+from django_prose_editor.fields import ProseEditorFormField
+
+from . import workflow
+from .models import Article, PreviewLink
+from .sanitize import sanitize_body
+
+# What the editor's toolbar offers; everything it can produce is inside the bleach allowlist.
+BODY_EXTENSIONS = {
+    "Bold": True,
+    "Italic": True,
+    "Heading": {"levels": [2, 3, 4]},
+    "BulletList": True,
+    "OrderedList": True,
+    "ListItem": True,
+    "Blockquote": True,
+    "HardBreak": True,
+    "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
+    # A picture by address, with alt text and an optional caption (<figure>/<figcaption>).
+    "Figure": True,
+    "Caption": True,
+    "Image": True,
+    "HTML": True,
+}
+
+IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
+IMAGE_MIN_WIDTH = 1200
+IMAGE_MAX_SIDE = 10_000
+
+WORKFLOW_LABELS = {
+    "submit_for_review": "Save and submit for review",
+    "publish": "Save and publish",
+    "unpublish": "Unpublish",
+    "send_back_to_draft": "Send back to draft",
+    "withdraw": "Take down",
+}
+
+
+def workflow_buttons(article, user):
+    """Return (step, label) for each workflow button the user may press on the article."""
+    article = article or Article()
+    return [
+        (step, label)
+        for step, label in WORKFLOW_LABELS.items()
+        if workflow.can(step, article, user)
+    ]
+
+
+class ArticleAdminForm(forms.ModelForm):
+    """The article change form; the admin sets `request` on the class it builds."""
+
+    request = None
+
+    body = ProseEditorFormField(
+        config={"extensions": BODY_EXTENSIONS},
+        sanitize=sanitize_body,
+        widget=AdminTextareaWidget,
+        help_text=(
+            "Use the toolbar for sub-headings, links, lists, quotes and pictures. Pasted text "
+            "keeps only editorial formatting: styles and scripts are removed on save."
+        ),
+    )
+
+    class Meta:
+        model = Article
+        fields = [
+            "headline",
+            "slug",
+            "dek",
+            "section",
+            "body",
+            "version",
+            "lead_image",
+            "lead_image_alt",
+            "lead_image_caption",
+            "lead_image_credit",
+            "publish_at",
+            "material_update_at",
+            "comments_enabled",
+            "withdrawal_reason",
+        ]
+        widgets = {
+            "version": forms.HiddenInput,
+            "withdrawal_reason": forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "version" in self.fields:
+            # A new article starts at the model's default; an edit without it counts as a conflict.
+            self.fields["version"].required = False
+
+    def clean_lead_image(self):
+        image = self.cleaned_data.get("lead_image")
+        # A freshly uploaded file has .image set by Django's ImageField validation.
+        picture = getattr(image, "image", None)
+        if not image or picture is None:
+            return image
+        max_mb = settings.NEWSROOM_LEAD_IMAGE_MAX_MB
+        if image.size > max_mb * 1024 * 1024:
+            raise forms.ValidationError(
+                f"This picture is {image.size / 1024 / 1024:.1f} MB; the limit is {max_mb} MB. "
+                "Export a smaller JPEG and try again.",
+                code="too_large",
+            )
+        if picture.format not in IMAGE_FORMATS:
+            raise forms.ValidationError(
+                "Upload a JPEG, PNG or WebP picture.", code="invalid_format"
+            )
+        width, height = picture.size
+        if width < IMAGE_MIN_WIDTH:
+            raise forms.ValidationError(
+                f"This picture is {width} pixels wide; lead pictures need at least "
+                f"{IMAGE_MIN_WIDTH} so they stay sharp on large screens.",
+                code="too_small",
+            )
+        if max(width, height) > IMAGE_MAX_SIDE:
+            raise forms.ValidationError(
+                f"This picture is {width}×{height} pixels; the largest side may be at most "
+                f"{IMAGE_MAX_SIDE}.",
+                code="too_many_pixels",
+            )
+        return image
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_version()
+        image = cleaned.get("lead_image", self.instance.lead_image)
+        if "lead_image_alt" in self.fields and image and not cleaned.get("lead_image_alt"):
+            self.add_error(
+                "lead_image_alt",
+                forms.ValidationError(
+                    "Describe the picture for readers who cannot see it.", code="alt_required"
+                ),
+            )
+        self.workflow_step = self._requested_step()
+        return cleaned
+
+    def _check_version(self):
+        """Refuse the save if someone else saved the article since this form was opened."""
+        if self.instance._state.adding or "version" not in self.fields:
+            return
+        # Lock the row until the admin's transaction ends so two saves cannot both pass.
+        current = (
+            Article.objects.select_for_update(of=("self",))
+            .filter(pk=self.instance.pk)
+            .values_list("version", "last_edited_by__username", "updated_at")
+            .first()
+        )
+        if current is None or current[0] == self.cleaned_data.get("version"):
+            return
+        _, who, when = current
+        raise forms.ValidationError(
+            f"{who or 'Someone'} saved this article at "
+            f"{timezone.localtime(when):%H:%M} while you were editing it, so your changes were "
+            "not saved. Your text is still in the form below: copy what you need, open the "
+            "article again in a new tab to see their version, and make your changes there.",
+            code="edit_conflict",
+        )
+
+    def _requested_step(self):
+        step = self.data.get("_workflow")
+        if not step:
+            return None
+        if step not in WORKFLOW_LABELS:
+            raise forms.ValidationError("Unknown workflow step.", code="unknown_step")
+        if not workflow.can(step, self.instance, self.request.user):
+            raise forms.ValidationError(
+                f"You cannot “{WORKFLOW_LABELS[step].lower()}” this article.",
+                code="step_not_allowed",
+            )
+        if step == "withdraw" and not self.cleaned_data.get("withdrawal_reason", "").strip():
+            self.add_error(
+                "withdrawal_reason",
+                forms.ValidationError(
+                    "Give a reason for taking the article down; readers will see it.",
+                    code="reason_required",
+                ),
+            )
+        return step
+
+
+class PreviewLinkForm(forms.ModelForm):
+    """A shared preview link in the article form: its expiry, and a box to revoke it."""
+
+    is_revoked = forms.BooleanField(label="Revoked", required=False)
+
+    class Meta:
+        model = PreviewLink
+        fields = ["expires_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["is_revoked"].initial = self.instance.revoked_at is not None
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("is_revoked") and self.instance.revoked_at is None:
+            self.instance.revoked_at = timezone.now()
+        elif not self.cleaned_data.get("is_revoked"):
+            self.instance.revoked_at = None
+        return super().save(commit)

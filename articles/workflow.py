@@ -1,0 +1,137 @@
+"""Status changes of an article: one function per step, shared by the admin form, actions and tests.
+
+Each step checks who may take it and from which status, saves the article and writes a
+StatusChange audit row in one transaction.
+"""
+
+import reversion
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Article, StatusChange
+
+Status = Article.Status
+PUBLISH_PERMISSION = "articles.publish_article"
+
+
+class TransitionNotAllowed(Exception):
+    """The article's current status does not allow the requested step."""
+
+
+# Step name → (statuses it starts from, permission it needs beyond changing the article).
+STEPS = {
+    "submit_for_review": ({Status.DRAFT, Status.UNPUBLISHED}, None),
+    "publish": (
+        {Status.DRAFT, Status.IN_REVIEW, Status.UNPUBLISHED, Status.PUBLISHED},
+        PUBLISH_PERMISSION,
+    ),
+    "unpublish": ({Status.PUBLISHED}, PUBLISH_PERMISSION),
+    "send_back_to_draft": (
+        {Status.IN_REVIEW, Status.UNPUBLISHED, Status.PUBLISHED},
+        PUBLISH_PERMISSION,
+    ),
+    "withdraw": ({Status.PUBLISHED, Status.UNPUBLISHED}, PUBLISH_PERMISSION),
+}
+
+
+def _starts_from(step, article):
+    sources, _ = STEPS[step]
+    # Publishing again is only for bringing a scheduled article forward, never for re-dating one.
+    return article.status in sources and not (step == "publish" and article.is_published())
+
+
+def can(step, article, user):
+    """Return True if the user may take the step from the article's current status."""
+    _, permission = STEPS[step]
+    return _starts_from(step, article) and (permission is None or user.has_perm(permission))
+
+
+def _check(step, article, user):
+    _, permission = STEPS[step]
+    if permission and not user.has_perm(permission):
+        raise PermissionDenied("Only editors can publish, unpublish or take down articles.")
+    if not _starts_from(step, article):
+        raise TransitionNotAllowed(
+            f"“{article}” is {article.get_status_display().lower()}; it cannot be "
+            f"{step.replace('_', ' ')} from there."
+        )
+
+
+def _move(article, to_status, *, by, note="", **fields):
+    """Set the new status and fields, save (keeping a revision), and record the audit row."""
+    from_status = article.status
+    article.status = to_status
+    article.last_edited_by = by
+    for name, value in fields.items():
+        setattr(article, name, value)
+    # Inside an admin view this joins the revision the admin records, keeping its comment.
+    with reversion.create_revision():
+        article.save()
+        if reversion.get_user() is None:
+            reversion.set_user(by)
+        if not reversion.get_comment():
+            reversion.set_comment(f"{Status(from_status).label} → {Status(to_status).label}")
+    return StatusChange.objects.create(
+        article=article, from_status=from_status, to_status=to_status, changed_by=by, note=note
+    )
+
+
+@transaction.atomic
+def submit_for_review(article: Article, *, by) -> StatusChange:
+    """Send a draft to the editors, and email them once the change is committed."""
+    from .tasks import notify_editors_of_review
+
+    _check("submit_for_review", article, by)
+    change = _move(article, Status.IN_REVIEW, by=by)
+    transaction.on_commit(lambda: notify_editors_of_review.delay(article.pk, by.pk))
+    return change
+
+
+@transaction.atomic
+def publish(article: Article, *, by, at=None) -> StatusChange:
+    """Publish now, or at the article's future publication time (or `at`), which schedules it."""
+    _check("publish", article, by)
+    now = timezone.now()
+    if at is None:
+        at = article.publish_at if article.publish_at and article.publish_at > now else now
+    scheduled = at > now
+    return _move(
+        article,
+        Status.PUBLISHED,
+        by=by,
+        publish_at=at,
+        published_by=by,
+        note=f"Scheduled for {timezone.localtime(at):%d %b %Y %H:%M %Z}" if scheduled else "",
+    )
+
+
+@transaction.atomic
+def unpublish(article: Article, *, by) -> StatusChange:
+    """Hide a published article from readers without deleting it."""
+    _check("unpublish", article, by)
+    return _move(article, Status.UNPUBLISHED, by=by)
+
+
+@transaction.atomic
+def send_back_to_draft(article: Article, *, by) -> StatusChange:
+    """Return an article to its writers as a draft (unpublishing it if it was published)."""
+    _check("send_back_to_draft", article, by)
+    return _move(article, Status.DRAFT, by=by)
+
+
+@transaction.atomic
+def withdraw(article: Article, *, by, reason: str) -> StatusChange:
+    """Take a published article down: its URL answers 410 with the reason."""
+    _check("withdraw", article, by)
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("Give a reason for taking the article down; readers will see it.")
+    return _move(
+        article,
+        Status.WITHDRAWN,
+        by=by,
+        withdrawn_at=timezone.now(),
+        withdrawal_reason=reason,
+        note=reason[:300],
+    )

@@ -1,0 +1,648 @@
+"""The article admin as each role uses it: forms, buttons, actions, history and edit conflicts."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+from reversion.models import Version
+
+from articles.models import Article, ArticleAuthor, Correction, PreviewLink, StatusChange
+from tests.factories import make_article, make_author, make_comment, make_section
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/articles/article/"
+ADD = "/admin/articles/article/add/"
+
+
+def change_url(article):
+    return f"/admin/articles/article/{article.pk}/change/"
+
+
+def make_staff(username, group, *, email=None):
+    user = User.objects.create_user(
+        username, email=email or f"{username}@example.com", password="pw", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def writer():
+    user = make_staff("wanda", "Writers")
+    make_author(name="Wanda Writer", user=user)
+    return user
+
+
+@pytest.fixture
+def editor():
+    return make_staff("eddie", "Editors")
+
+
+@pytest.fixture
+def moderator():
+    return make_staff("mo", "Moderators")
+
+
+def form_data(article=None, **overrides):
+    """The POST an article change form sends, with empty inline formsets."""
+    data = {
+        "headline": "Council approves the budget",
+        "slug": "council-approves-the-budget",
+        "dek": "The vote was close.",
+        "section": make_section().pk if article is None else article.section_id,
+        "body": "<p>The council voted.</p>",
+        "lead_image_alt": "",
+        "lead_image_caption": "",
+        "lead_image_credit": "",
+        "publish_at_0": "",
+        "publish_at_1": "",
+        "material_update_at_0": "",
+        "material_update_at_1": "",
+        "comments_enabled": "on",
+        "withdrawal_reason": "",
+    }
+    if article is not None:
+        data.update(
+            {
+                "headline": article.headline,
+                "slug": article.slug,
+                "dek": article.dek,
+                "body": article.body,
+                "version": article.version,
+                "withdrawal_reason": article.withdrawal_reason,
+            }
+        )
+        if article.publish_at:
+            local = timezone.localtime(article.publish_at)
+            data["publish_at_0"] = local.strftime("%Y-%m-%d")
+            data["publish_at_1"] = local.strftime("%H:%M:%S")
+    for prefix in ("bylines", "corrections", "preview_links"):
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": "0",
+                f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
+    data.update(overrides)
+    return data
+
+
+def jpeg(width=1600, height=900, *, name="photo.jpg", fmt="JPEG"):
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 90, 160)).save(buffer, fmt)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+# --- Roles ---------------------------------------------------------------------------------
+
+
+def test_migrations_create_the_three_roles_with_their_permissions():
+    def perms(name):
+        return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+
+    assert {"add_article", "change_article", "view_article"} <= perms("Writers")
+    assert "publish_article" not in perms("Writers")
+    assert "delete_article" not in perms("Writers")
+    assert {"publish_article", "change_article", "delete_article", "add_correction"} <= perms(
+        "Editors"
+    )
+    assert "change_statuschange" not in perms("Editors")
+    assert not {p for p in perms("Moderators") if p.endswith("article")}
+
+
+@pytest.mark.parametrize("url", [CHANGELIST, ADD, "change"])
+def test_moderator_cannot_open_articles(client, moderator, url):
+    article = make_article()
+    client.force_login(moderator)
+    response = client.get(change_url(article) if url == "change" else url)
+    assert response.status_code == 403
+
+
+def test_moderator_cannot_post_a_change_either(client, moderator):
+    article = make_article(headline="Original")
+    client.force_login(moderator)
+    response = client.post(change_url(article), form_data(article, headline="Vandalised"))
+    assert response.status_code == 403
+    article.refresh_from_db()
+    assert article.headline == "Original"
+
+
+def test_writer_creates_a_draft_and_is_recorded_as_its_creator(client, writer):
+    client.force_login(writer)
+    response = client.post(ADD, form_data())
+    assert response.status_code == 302
+    article = Article.objects.get(slug="council-approves-the-budget")
+    assert article.status == Article.Status.DRAFT
+    assert article.created_by == writer and article.last_edited_by == writer
+    assert article.publish_at is None
+
+
+def test_writer_cannot_publish_with_the_publish_button(client, writer):
+    client.force_login(writer)
+    response = client.post(ADD, form_data(_workflow="publish"))
+    assert response.status_code == 200
+    assert "You cannot “save and publish” this article." in response.content.decode()
+    assert not Article.objects.exists()
+
+
+def test_writer_crafted_status_and_time_fields_are_ignored(client, writer):
+    article = make_article(status=Article.Status.DRAFT, publish_at=None, created_by=writer)
+    client.force_login(writer)
+    data = form_data(
+        article,
+        status="published",
+        publish_at_0="2020-01-01",
+        publish_at_1="10:00:00",
+        published_by=writer.pk,
+        headline="Edited by the writer",
+    )
+    assert client.post(change_url(article), data).status_code == 302
+    article.refresh_from_db()
+    assert article.headline == "Edited by the writer"
+    assert article.status == Article.Status.DRAFT
+    assert article.publish_at is None and article.published_by is None
+
+
+def test_writer_does_not_see_the_publish_button_or_publishing_actions(client, writer):
+    article = make_article(status=Article.Status.DRAFT, publish_at=None, created_by=writer)
+    client.force_login(writer)
+    form_html = client.get(change_url(article)).content.decode()
+    assert 'value="submit_for_review"' in form_html
+    assert 'value="publish"' not in form_html
+    list_html = client.get(CHANGELIST).content.decode()
+    assert 'value="submit_for_review"' in list_html
+    assert 'value="publish_now"' not in list_html and 'value="unpublish"' not in list_html
+
+
+@pytest.mark.parametrize(
+    "action, status",
+    [
+        ("publish_now", Article.Status.IN_REVIEW),
+        ("unpublish", Article.Status.PUBLISHED),
+        ("send_back_to_draft", Article.Status.IN_REVIEW),
+    ],
+)
+def test_writer_cannot_run_editor_actions_with_a_crafted_post(client, writer, action, status):
+    article = make_article(status=status, created_by=writer)
+    client.force_login(writer)
+    client.post(CHANGELIST, {"action": action, "_selected_action": [article.pk]})
+    article.refresh_from_db()
+    assert article.status == status
+    assert not StatusChange.objects.exists()
+
+
+def test_writer_submits_own_draft_and_editors_are_emailed(
+    client, writer, editor, django_capture_on_commit_callbacks
+):
+    make_staff("ed2", "Editors", email="ed2@example.com")
+    article = make_article(
+        headline="Bus fares rise", status=Article.Status.DRAFT, publish_at=None, created_by=writer
+    )
+    client.force_login(writer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            change_url(article), form_data(article, _workflow="submit_for_review")
+        )
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.status == Article.Status.IN_REVIEW
+    change = StatusChange.objects.get(article=article)
+    assert (change.from_status, change.to_status, change.changed_by) == ("draft", "review", writer)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "For review: Bus fares rise"
+    assert sorted(mail.outbox[0].to) == ["ed2@example.com", "eddie@example.com"]
+    assert f"/admin/articles/article/{article.pk}/change/" in mail.outbox[0].body
+
+
+def test_writer_edits_a_draft_they_have_a_byline_on(client, writer):
+    article = make_article(
+        status=Article.Status.DRAFT, publish_at=None, authors=[writer.author_profile]
+    )
+    client.force_login(writer)
+    assert client.post(change_url(article), form_data(article, headline="Mine")).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"status": Article.Status.PUBLISHED},
+        {"status": Article.Status.IN_REVIEW},
+        {"status": Article.Status.DRAFT, "publish_at": None, "someone_else": True},
+    ],
+    ids=["own-published", "own-in-review", "someone-elses-draft"],
+)
+def test_writer_cannot_change_published_in_review_or_others_articles(client, writer, overrides):
+    someone_else = overrides.pop("someone_else", False)
+    creator = make_staff("other", "Writers") if someone_else else writer
+    article = make_article(headline="Untouched", created_by=creator, **overrides)
+    client.force_login(writer)
+
+    page = client.get(change_url(article))
+    assert page.status_code == 200  # read-only view
+    assert 'name="_save"' not in page.content.decode()
+    response = client.post(change_url(article), form_data(article, headline="Changed"))
+    assert response.status_code == 403
+    article.refresh_from_db()
+    assert article.headline == "Untouched"
+
+
+# --- Editors: buttons and actions ----------------------------------------------------------
+
+
+def test_editor_publishes_with_the_button_and_an_audit_row_is_written(client, editor):
+    article = make_article(status=Article.Status.IN_REVIEW, publish_at=None)
+    client.force_login(editor)
+    before = timezone.now()
+    response = client.post(change_url(article), form_data(article, _workflow="publish"))
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.status == Article.Status.PUBLISHED and article.is_published()
+    assert before <= article.publish_at <= timezone.now()
+    assert article.first_published_at == article.publish_at
+    assert article.published_by == editor
+    change = article.status_changes.get()
+    assert (change.from_status, change.to_status, change.changed_by) == (
+        "review",
+        "published",
+        editor,
+    )
+
+
+def test_editor_schedules_by_publishing_with_a_future_time(client, editor):
+    article = make_article(status=Article.Status.DRAFT, publish_at=None)
+    when = timezone.localtime(timezone.now() + timedelta(days=2)).replace(microsecond=0)
+    client.force_login(editor)
+    data = form_data(
+        article,
+        _workflow="publish",
+        publish_at_0=when.strftime("%Y-%m-%d"),
+        publish_at_1=when.strftime("%H:%M:%S"),
+    )
+    response = client.post(change_url(article), data, follow=True)
+    assert "Scheduled: readers will see it from" in response.content.decode()
+    article.refresh_from_db()
+    assert article.status == Article.Status.PUBLISHED
+    assert article.publish_at == when and article.is_scheduled()
+    assert article not in Article.objects.published()
+
+
+@pytest.mark.parametrize(
+    "action, start, end",
+    [
+        ("publish_now", Article.Status.IN_REVIEW, Article.Status.PUBLISHED),
+        ("unpublish", Article.Status.PUBLISHED, Article.Status.UNPUBLISHED),
+        ("send_back_to_draft", Article.Status.IN_REVIEW, Article.Status.DRAFT),
+    ],
+)
+def test_editor_actions_move_every_selected_article(client, editor, action, start, end):
+    articles = [make_article(status=start) for _ in range(3)]
+    client.force_login(editor)
+    response = client.post(
+        CHANGELIST, {"action": action, "_selected_action": [a.pk for a in articles]}, follow=True
+    )
+    assert ": 3 article(s)." in response.content.decode()
+    for article in articles:
+        article.refresh_from_db()
+        assert article.status == end
+    assert StatusChange.objects.filter(to_status=end).count() == 3
+
+
+def test_publish_now_brings_a_scheduled_article_forward(client, editor):
+    article = make_article(publish_at=timezone.now() + timedelta(days=3))
+    client.force_login(editor)
+    client.post(CHANGELIST, {"action": "publish_now", "_selected_action": [article.pk]})
+    article.refresh_from_db()
+    assert article.is_published()
+
+
+def test_take_down_needs_a_reason_then_the_article_answers_410(client, editor):
+    article = make_article(headline="Mistaken story")
+    client.force_login(editor)
+    refused = client.post(change_url(article), form_data(article, _workflow="withdraw"))
+    assert refused.status_code == 200
+    assert "Give a reason for taking the article down" in refused.content.decode()
+    article.refresh_from_db()
+    assert article.status == Article.Status.PUBLISHED
+
+    reason = "Removed on legal advice while a complaint is investigated."
+    data = form_data(article, _workflow="withdraw", withdrawal_reason=reason)
+    assert client.post(change_url(article), data).status_code == 302
+    article.refresh_from_db()
+    assert article.status == Article.Status.WITHDRAWN and article.withdrawn_at
+    client.logout()
+    response = client.get(article.get_absolute_url())
+    assert response.status_code == 410
+    assert reason in response.content.decode()
+
+
+def test_editor_adds_a_correction_and_a_preview_link_inline(client, editor):
+    article = make_article(status=Article.Status.DRAFT, publish_at=None)
+    client.force_login(editor)
+    data = form_data(
+        article,
+        **{
+            "corrections-TOTAL_FORMS": "1",
+            "corrections-0-kind": "correction",
+            "corrections-0-text": "An earlier version misspelt the mayor's name.",
+            "corrections-0-created_at_0": "2026-01-05",
+            "corrections-0-created_at_1": "10:00:00",
+            "preview_links-TOTAL_FORMS": "1",
+            "preview_links-0-expires_at_0": "2099-01-01",
+            "preview_links-0-expires_at_1": "10:00:00",
+        },
+    )
+    assert client.post(change_url(article), data).status_code == 302
+    correction = Correction.objects.get(article=article)
+    assert correction.created_by == editor
+    link = PreviewLink.objects.get(article=article)
+    assert link.created_by == editor
+    assert link.get_absolute_url() in client.get(change_url(article)).content.decode()
+
+
+# --- The form: rich text, images, conflicts --------------------------------------------------
+
+
+def test_change_form_has_the_offline_rich_text_editor_allowed_by_csp(client, editor):
+    article = make_article()
+    client.force_login(editor)
+    response = client.get(change_url(article))
+    html = response.content.decode()
+    assert "data-django-prose-editor-configurable" in html
+    assert "/static/django_prose_editor/editor.js" in html
+    assert "https://" not in response.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'sha256-" in response.headers["Content-Security-Policy"]
+
+
+def test_body_pasted_into_the_editor_is_sanitized_on_save(client, editor):
+    article = make_article()
+    client.force_login(editor)
+    pasted = (
+        '<h2 style="color:red" onclick="x()">Heading</h2><p class="MsoNormal">Text '
+        '<a href="https://example.org" onmouseover="steal()">link</a></p>'
+        '<iframe src="https://evil.example"></iframe><script>alert(1)</script>'
+    )
+    client.post(change_url(article), form_data(article, body=pasted))
+    article.refresh_from_db()
+    assert article.body == ('<h2>Heading</h2><p>Text <a href="https://example.org">link</a></p>')
+
+
+def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_text(client, editor):
+    article = make_article(headline="Original", body="<p>Original text.</p>")
+    other_editor = make_staff("erin", "Editors")
+    opened_by_both = form_data(article)
+
+    client.force_login(other_editor)
+    first = client.post(change_url(article), {**opened_by_both, "body": "<p>Erin's text.</p>"})
+    assert first.status_code == 302
+
+    client.force_login(editor)
+    second = client.post(change_url(article), {**opened_by_both, "body": "<p>Eddie's text.</p>"})
+    html = second.content.decode()
+    assert second.status_code == 200
+    assert "erin saved this article at" in html and "your changes were not saved" in html
+    assert "Eddie&#x27;s text." in html or "Eddie's text." in html
+    article.refresh_from_db()
+    assert article.body == "<p>Erin's text.</p>"
+
+
+def test_lead_image_upload_makes_renditions(client, editor, media):
+    article = make_article()
+    client.force_login(editor)
+    data = form_data(article, lead_image=jpeg(2400, 1600), lead_image_alt="A bus at a stop")
+    assert client.post(change_url(article), data).status_code == 302
+    article.refresh_from_db()
+    assert (article.lead_image_width, article.lead_image_height) == (2400, 1600)
+    rendition = article.get_rendition("article")
+    assert (rendition.width, rendition.height) == (1200, 800)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert f'<img src="{rendition.url}" width="1200" height="800" alt="A bus at a stop">' in html
+
+
+@pytest.mark.parametrize(
+    "upload, overrides, message",
+    [
+        (
+            SimpleUploadedFile("notes.jpg", b"not a picture", content_type="image/jpeg"),
+            {"lead_image_alt": "x"},
+            "Upload a valid image.",
+        ),
+        (None, {"lead_image_alt": "x"}, "is 800 pixels wide; lead pictures need at least 1200"),
+        (None, {}, "Describe the picture for readers who cannot see it."),
+        (None, {"lead_image_alt": "x", "too_large": True}, "the limit is 0 MB"),
+        (None, {"lead_image_alt": "x", "gif": True}, "Upload a JPEG, PNG or WebP picture."),
+    ],
+    ids=["not-an-image", "too-small", "no-alt-text", "too-large", "gif"],
+)
+def test_bad_lead_images_get_a_clear_form_error(
+    client, editor, media, settings, upload, overrides, message
+):
+    if overrides.pop("too_large", False):
+        settings.NEWSROOM_LEAD_IMAGE_MAX_MB = 0
+        upload = jpeg()
+    elif overrides.pop("gif", False):
+        upload = jpeg(1600, 900, name="anim.gif", fmt="GIF")
+    elif upload is None and "lead_image_alt" in overrides:
+        upload = jpeg(800, 600)
+    elif upload is None:
+        upload = jpeg()
+    article = make_article(headline="Picture story")
+    client.force_login(editor)
+    response = client.post(change_url(article), form_data(article, lead_image=upload, **overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    article.refresh_from_db()
+    assert not article.lead_image
+
+
+# --- History -------------------------------------------------------------------------------
+
+
+def test_editor_restores_an_older_revision(client, editor):
+    client.force_login(editor)
+    client.post(ADD, form_data(body="<p>First draft.</p>"))
+    article = Article.objects.get()
+    client.post(change_url(article), form_data(article, body="<p>Second draft.</p>"))
+    article.refresh_from_db()
+    assert article.body == "<p>Second draft.</p>"
+
+    versions = Version.objects.get_for_object(article)
+    assert versions.count() == 2
+    oldest = versions.last()
+    history = client.get(f"/admin/articles/article/{article.pk}/history/").content.decode()
+    assert "eddie" in history
+    revision_url = f"/admin/articles/article/{article.pk}/history/{oldest.pk}/"
+    page = client.get(revision_url)
+    assert page.status_code == 200 and "First draft." in page.content.decode()
+    assert client.post(revision_url, data_shown_in(page)).status_code == 302
+    article.refresh_from_db()
+    assert article.body == "<p>First draft.</p>"
+    assert Version.objects.get_for_object(article).count() == 3
+
+
+def test_deleted_article_can_be_recovered_with_its_byline(client, editor):
+    author = make_author(name="Asha Rao")
+    client.force_login(editor)
+    client.post(
+        ADD,
+        form_data(
+            **{
+                "bylines-TOTAL_FORMS": "1",
+                "bylines-0-author": author.pk,
+                "bylines-0-order": "0",
+            }
+        ),
+    )
+    article = Article.objects.get()
+    client.post(f"/admin/articles/article/{article.pk}/delete/", {"post": "yes"})
+    assert not Article.objects.exists()
+
+    deleted = Version.objects.get_deleted(Article).get()
+    recover_url = f"/admin/articles/article/recover/{deleted.pk}/"
+    page = client.get(recover_url)
+    assert page.status_code == 200
+    assert client.post(recover_url, data_shown_in(page)).status_code == 302
+    recovered = Article.objects.get(pk=article.pk)
+    assert recovered.headline == "Council approves the budget"
+    assert [author] == recovered.byline_authors
+
+
+def data_shown_in(page):
+    """The POST a browser sends back for an admin change form exactly as it was shown."""
+    data = {}
+    forms = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        data.update(
+            {management[name].html_name: management[name].value() for name in management.fields}
+        )
+        forms += formset.forms
+    for form in forms:
+        for field in form:
+            value = field.value()
+            if value is None or value is False or field.name == "lead_image":
+                continue
+            if hasattr(value, "strftime") or field.name in {
+                "publish_at",
+                "material_update_at",
+                "expires_at",
+                "created_at",
+            }:
+                local = timezone.localtime(value) if value else None
+                if local:
+                    data[field.html_name + "_0"] = local.strftime("%Y-%m-%d")
+                    data[field.html_name + "_1"] = local.strftime("%H:%M:%S")
+                continue
+            data[field.html_name] = "on" if value is True else value
+    return data
+
+
+# --- Changelist ----------------------------------------------------------------------------
+
+
+def test_changelist_shows_byline_status_and_site_links(client, editor):
+    author = make_author(name="Meera Iyer")
+    live = make_article(headline="Live story", authors=[author])
+    draft = make_article(headline="Draft story", status=Article.Status.DRAFT, publish_at=None)
+    client.force_login(editor)
+    html = client.get(CHANGELIST).content.decode()
+    assert "Meera Iyer" in html
+    assert f'<a href="{live.get_absolute_url()}">View on site</a>' in html
+    assert f'<a href="{draft.get_absolute_url()}">Preview</a>' in html
+    assert client.get(CHANGELIST + "?q=Draft").context["cl"].result_count == 1
+    assert client.get(CHANGELIST + "?status__exact=draft").context["cl"].result_count == 1
+    assert (
+        client.get(CHANGELIST + f"?authors__id__exact={author.pk}").context["cl"].result_count == 1
+    )
+
+
+def changelist_queries(client, django_assert_max_num_queries, limit):
+    with django_assert_max_num_queries(limit) as context:
+        response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    return response, len(context)
+
+
+def test_changelist_runs_the_same_queries_for_1000_articles(
+    client, editor, django_assert_max_num_queries
+):
+    section, author = make_section(), make_author()
+    first = make_article(section=section, authors=[author])
+    client.force_login(editor)
+    _, few = changelist_queries(client, django_assert_max_num_queries, 30)
+
+    now = timezone.now()
+    Article.objects.bulk_create(
+        Article(
+            headline=f"Story {n}",
+            slug=f"story-{n}",
+            dek="Summary.",
+            body="<p>Body.</p>",
+            section=section,
+            status=Article.Status.PUBLISHED,
+            publish_at=now - timedelta(minutes=n),
+        )
+        for n in range(1000)
+    )
+    ArticleAuthor.objects.bulk_create(
+        ArticleAuthor(article=article, author=author)
+        for article in Article.objects.exclude(pk=first.pk)
+    )
+    for article in Article.objects.all()[:50]:
+        make_comment(article, status="held")
+        make_comment(article, status="approved")
+    response, many = changelist_queries(client, django_assert_max_num_queries, few)
+    assert response.context["cl"].result_count == 1001
+    assert many == few
+
+
+def test_changelist_counts_held_and_approved_comments_per_article(client, editor):
+    busy = make_article(headline="Busy story")
+    for status in ["held", "held", "approved", "approved", "approved", "spam", "rejected"]:
+        make_comment(busy, status=status)
+    make_article(headline="Quiet story")
+    client.force_login(editor)
+    rows = {a.headline: a for a in client.get(CHANGELIST).context["cl"].result_list}
+    assert (rows["Busy story"].held_count, rows["Busy story"].approved_count) == (2, 3)
+    assert (rows["Quiet story"].held_count, rows["Quiet story"].approved_count) == (0, 0)
+    html = client.get(CHANGELIST + "?o=6").content.decode()
+    assert '<td class="field-held_comments">2</td>' in html
+    assert '<td class="field-approved_comments">3</td>' in html
+
+
+def test_editor_revokes_a_preview_link_from_the_article_form(client, editor):
+    article = make_article(status=Article.Status.DRAFT, publish_at=None)
+    link = PreviewLink.objects.create(article=article, created_by=editor)
+    assert client.get(link.get_absolute_url()).status_code == 200
+    client.force_login(editor)
+    page = client.get(change_url(article))
+    data = data_shown_in(page)
+    data["preview_links-0-is_revoked"] = "on"
+    assert client.post(change_url(article), data).status_code == 302
+    link.refresh_from_db()
+    assert link.revoked_at is not None
+    client.logout()
+    assert client.get(link.get_absolute_url()).status_code == 410
+
+
+def test_only_editors_can_recover_deleted_articles(client, writer, editor):
+    client.force_login(writer)
+    assert "Recover deleted articles" not in client.get(CHANGELIST).content.decode()
+    assert client.get("/admin/articles/article/recover/").status_code == 403
+    client.force_login(editor)
+    assert "Recover deleted articles" in client.get(CHANGELIST).content.decode()
+    assert client.get("/admin/articles/article/recover/").status_code == 200
