@@ -240,6 +240,15 @@ class ArticleAdmin(VersionAdmin):
             raise PermissionDenied
         return super().recoverlist_view(request, extra_context)
 
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        # Reversion writes the old row back raw, old lock number included; move the number past
+        # the one before the restore so a form opened earlier cannot save over the restore.
+        before = Article.objects.filter(pk=object_id).values_list("version", flat=True).first()
+        response = super().revision_view(request, object_id, version_id, extra_context)
+        if request.method == "POST" and response.status_code == 302 and before is not None:
+            Article.objects.filter(pk=object_id, version__lte=before).update(version=before + 1)
+        return response
+
     def recover_view(self, request, version_id, extra_context=None):
         if not self.has_delete_permission(request):
             raise PermissionDenied

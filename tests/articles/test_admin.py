@@ -478,6 +478,7 @@ def test_editor_restores_an_older_revision(client, editor):
     client.post(change_url(article), form_data(article, body="<p>Second draft.</p>"))
     article.refresh_from_db()
     assert article.body == "<p>Second draft.</p>"
+    version_before_restore = article.version
 
     versions = Version.objects.get_for_object(article)
     assert versions.count() == 2
@@ -491,6 +492,8 @@ def test_editor_restores_an_older_revision(client, editor):
     article.refresh_from_db()
     assert article.body == "<p>First draft.</p>"
     assert Version.objects.get_for_object(article).count() == 3
+    # The lock number moves on: a form opened before the restore cannot save over it.
+    assert article.version > version_before_restore
 
 
 def test_deleted_article_can_be_recovered_with_its_byline(client, editor):

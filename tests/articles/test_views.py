@@ -147,6 +147,8 @@ def test_staff_with_change_permission_see_a_preview_with_a_banner(
     assert "Preview — not published." in html and banner_text in html
     assert '<meta name="robots" content="noindex">' in html
     assert response.headers["X-Robots-Tag"] == "noindex"
+    # Print and email serve published articles only, so a preview does not offer them.
+    assert ">Print</a>" not in html and ">Email</a>" not in html
     assert "no-store" in response.headers["Cache-Control"]
     assert "private" in response.headers["Cache-Control"]
 
@@ -388,6 +390,8 @@ def test_preview_link_shows_a_draft_without_an_account(client):
     assert "Embargoed draft" in html and "Shared preview" in html
     assert '<meta name="robots" content="noindex">' in html
     assert response.headers["X-Robots-Tag"] == "noindex"
+    # Print and email serve published articles only, so a preview does not offer them.
+    assert ">Print</a>" not in html and ">Email</a>" not in html
     assert "private" in response.headers["Cache-Control"]
     assert "no-store" in response.headers["Cache-Control"]
     # The draft itself stays hidden from the same visitor at its real address.
