@@ -85,6 +85,9 @@ class ArticleAdminForm(forms.ModelForm):
             "withdrawal_reason",
         ]
         widgets = {
+            # Headlines and summaries are read whole while editing: give them the full width.
+            "headline": forms.TextInput(attrs={"class": "vLargeTextField"}),
+            "dek": forms.Textarea(attrs={"class": "vLargeTextField", "rows": 2}),
             "version": forms.HiddenInput,
             "withdrawal_reason": forms.Textarea(attrs={"rows": 3, "cols": 60}),
         }
