@@ -119,7 +119,7 @@ class ArticleAdmin(VersionAdmin):
     list_display = [
         "headline",
         "section",
-        "status",
+        "status_label",
         "byline",
         "publish_at",
         "held_comments",
@@ -286,6 +286,11 @@ class ArticleAdmin(VersionAdmin):
     @admin.display(description="Comments", ordering="approved_count")
     def approved_comments(self, obj):
         return obj.approved_count
+
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, obj):
+        # A published article whose time has not come is, to an editor, scheduled.
+        return "Scheduled" if obj.is_scheduled() else obj.get_status_display()
 
     @admin.display(description="On site")
     def site_link(self, obj):

@@ -573,6 +573,22 @@ def test_changelist_shows_byline_status_and_site_links(client, editor):
     )
 
 
+def test_changelist_calls_a_future_published_article_scheduled(client, editor):
+    make_article(headline="Embargoed story", publish_at=timezone.now() + timedelta(hours=3))
+    make_article(headline="Live story")
+    client.force_login(editor)
+    rows = {
+        row.split("</th>")[0]: row
+        for row in client.get(CHANGELIST).content.decode().split('<th class="field-headline">')[1:]
+    }
+    assert '<td class="field-status_label">Scheduled</td>' in next(
+        row for key, row in rows.items() if "Embargoed story" in key
+    )
+    assert '<td class="field-status_label">Published</td>' in next(
+        row for key, row in rows.items() if "Live story" in key
+    )
+
+
 def changelist_queries(client, django_assert_max_num_queries, limit):
     with django_assert_max_num_queries(limit) as context:
         response = client.get(CHANGELIST)
