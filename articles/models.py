@@ -181,6 +181,8 @@ class Article(models.Model):
             models.Index(
                 fields=["section", "status", "-publish_at"], name="article_section_publish"
             ),
+            # Feeds and sitemaps answer 304 from the newest save (articles_changed_at).
+            models.Index(fields=["-updated_at"], name="article_updated"),
         ]
         permissions = [("publish_article", "Can publish, schedule, unpublish and take down")]
 

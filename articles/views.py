@@ -73,11 +73,7 @@ class ArticleDetailView(PublishedArticleMixin, DetailView):
         if request.path != canonical_url:
             return redirect(canonical_url, permanent=not is_preview)
         response = self.render_to_response(self.get_context_data(is_preview=is_preview))
-        if is_preview:
-            add_never_cache_headers(response)
-            patch_cache_control(response, private=True, no_store=True)
-            response.headers["X-Robots-Tag"] = "noindex"
-        return response
+        return _private_noindex(response) if is_preview else response
 
     def get_canonical_path(self):
         """Return the one path this page answers at; any other date or slug redirects there."""
@@ -107,6 +103,7 @@ def withdrawn_or_404(request, slug):
 
 
 def _private_noindex(response):
+    """Keep a page that is not public out of caches and search engines."""
     add_never_cache_headers(response)
     patch_cache_control(response, private=True, no_store=True)
     response.headers["X-Robots-Tag"] = "noindex"

@@ -26,3 +26,7 @@ def test_section_list_has_a_section_status_and_publication_time_index():
 
 def test_author_list_has_an_index_led_by_the_author():
     assert any(columns[:1] == ["author_id"] for columns in index_columns("articles_articleauthor"))
+
+
+def test_feed_freshness_check_has_an_index_on_the_last_save():
+    assert ["updated_at"] in index_columns("articles_article")
