@@ -138,7 +138,7 @@ def moderation_mode(article):
 
 
 def rate_limits():
-    return [ratelimit.Rate.parse(r) for r in settings.NEWSROOM_COMMENTS_RATE_LIMITS.split(",")]
+    return ratelimit.parse_rates(settings.NEWSROOM_COMMENTS_RATE_LIMITS)
 
 
 def _wait_words(seconds):

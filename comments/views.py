@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib.sessions.backends.base import UpdateError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -7,20 +6,13 @@ from django.views.decorators.http import require_POST
 
 from articles.models import Article
 from articles.views import ArticleDetailView
+from newsroom.ratelimit import client_ip
 
 from . import moderation
 from .forms import CommentForm, ReportForm
 from .models import Comment, comments_are_open
 
 PENDING_SESSION_KEY = "comments_pending"
-
-
-def client_ip(request):
-    """Return the reader's IP: the proxy's last X-Forwarded-For entry when behind our proxy."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _article_page(request, article, form, *, status):

@@ -9,6 +9,7 @@ import math
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -25,6 +26,22 @@ class Rate:
         if period in units:
             return cls(int(count), units[period])
         return cls(int(count), int(period.rstrip("s")))
+
+
+def parse_rates(text):
+    """Parse a settings value such as "5/m,30/h" into a list of Rates."""
+    return [Rate.parse(part.strip()) for part in text.split(",") if part.strip()]
+
+
+def client_ip(request):
+    """Return the reader's IP: behind our TLS proxy, the address it appended to X-Forwarded-For.
+
+    Only the last entry is trusted: earlier ones come from the client and can be forged.
+    """
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded and getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def hit(scope, identifier, rates, *, now=None):

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from articles.models import Article
-from newsroom.ratelimit import Rate, hit
+from newsroom.ratelimit import client_ip, hit, parse_rates
 
 from .forms import EmailShareForm
 from .models import EmailShare
@@ -23,16 +23,12 @@ def get_shareable_article(slug):
 
 def share_retry_after(request, sender_email):
     """Count one share against the sender's IP and address; return seconds to wait, or None."""
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = client_ip(request) or ""
     ip_wait = hit("share-ip", ip, parse_rates(settings.NEWSROOM_SHARE_RATE_PER_IP))
     sender_wait = hit(
         "share-sender", sender_email, parse_rates(settings.NEWSROOM_SHARE_RATE_PER_SENDER)
     )
     return max(ip_wait or 0, sender_wait or 0) or None
-
-
-def parse_rates(text):
-    return [Rate.parse(part.strip()) for part in text.split(",") if part.strip()]
 
 
 def describe_wait(seconds):

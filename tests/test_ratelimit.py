@@ -1,6 +1,6 @@
 import pytest
 
-from newsroom.ratelimit import Rate, hit
+from newsroom.ratelimit import Rate, client_ip, hit, parse_rates
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,20 @@ def test_the_longest_exceeded_window_decides_the_wait():
     for minute in range(6):
         assert hit("comment", "ip", rates, now=start + minute * 60) is None
     assert hit("comment", "ip", rates, now=start + 600) == 3000
+
+
+def test_rate_lists_parse_from_settings_text():
+    assert parse_rates("5/m, 30/h,") == [Rate(5, 60), Rate(30, 3600)]
+
+
+def test_client_ip_is_the_address_our_proxy_appended(rf, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    # The first entry came from the client and could be anything; the last is the proxy's.
+    assert client_ip(request) == "203.0.113.7"
+
+
+def test_client_ip_is_the_socket_address_without_a_proxy(rf, settings):
+    settings.SECURE_PROXY_SSL_HEADER = None
+    request = rf.get("/", REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    assert client_ip(request) == "198.51.100.4"

@@ -181,6 +181,26 @@ def test_one_sender_address_is_limited_across_ips(client, article, share_post, c
     assert response.status_code == 429
 
 
+def test_behind_the_proxy_each_reader_has_their_own_ip_limit(
+    client, article, share_post, clock, settings
+):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for n in range(5):
+        data = share_post(sender_email=f"busy{n}@example.net")
+        response = client.post(
+            email_url(article), data, HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy
+        )
+        assert response.status_code == 302
+    data = share_post(sender_email="busy9@example.net")
+    response = client.post(email_url(article), data, HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+    assert response.status_code == 429
+    # Another reader arriving through the same proxy is not blocked by the first one's shares.
+    data = share_post(sender_email="other@example.net")
+    response = client.post(email_url(article), data, HTTP_X_FORWARDED_FOR="198.51.100.8", **proxy)
+    assert response.status_code == 302
+
+
 def test_twenty_shares_a_day_then_refused_until_the_next_day(client, article, share_post, clock):
     start = clock.now
     for hour in range(4):
