@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format migrations-check collectstatic clean
+.PHONY: run test lint format migrations-check collectstatic bench clean
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -47,6 +47,10 @@ migrations-check: $(VENV)/.installed
 
 collectstatic: $(VENV)/.installed
 	$(PY) manage.py collectstatic --no-input
+
+## bench: measure the pages under load with gunicorn + wrk on PostgreSQL (see bench/run.py)
+bench: $(VENV)/.installed
+	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .ruff_cache

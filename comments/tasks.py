@@ -48,9 +48,12 @@ def send_digest(now=None):
         .prefetch_related("reasons")
         .order_by("created")[:DIGEST_LIMIT]
     )
+    if not held:
+        cache.delete(DIGEST_MARKER)  # nothing to announce: the next held comment may go out at once
+        return 0
     recipients = moderator_emails()
-    if not held or not recipients:
-        cache.delete(DIGEST_MARKER)  # nothing sent: the next held comment may go out at once
+    if not recipients:
+        # Keep the marker: with nobody to mail, retrying on every held comment only costs queries.
         return 0
     context = {
         "comments": held,

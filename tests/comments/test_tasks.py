@@ -55,6 +55,18 @@ def test_digest_goes_out_at_most_once_per_interval_and_carries_the_rest_later(se
     assert len(mail.outbox) == 2
 
 
+def test_without_moderators_the_digest_waits_for_the_interval(
+    settings, django_assert_max_num_queries
+):
+    User.objects.filter(groups__name="Moderators").update(email="")
+    article = make_article()
+    submit(article, "held with nobody to tell")
+    # The next held comment must not run the digest's queries again within the interval.
+    with django_assert_max_num_queries(0):
+        assert tasks.send_digest() == 0
+    assert Comment.objects.held().filter(digested_at__isnull=True).count() == 1
+
+
 def test_digest_that_fails_keeps_comments_for_the_next_try(settings):
     settings.EMAIL_BACKEND = "tests.comments.failing_mail.Backend"
     comment = submit(make_article(), "held while mail is down")

@@ -1,0 +1,484 @@
+"""Measure the site under load and compare each page with the framework's floor.
+
+Run from the repository root with `make bench` (or `.venv/bin/python -m bench.run`). It needs
+PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/newsroom_bench; that
+database is dropped and recreated on every run) and wrk (`apt-get install -y wrk`).
+
+One run, about two minutes:
+1. builds the database: migrations, load_demo with 200 approved comments (a third of them
+   replies) on one article, 100,000 more comments across the other articles (one in five held
+   for moderation), a superuser, and collectstatic into a temporary STATIC_ROOT;
+2. serves bench.settings (the project's settings plus a /bench/floor/<size>/ constant page) with
+   gunicorn, debug off, 2 sync workers, on a free port of 127.0.0.1 only;
+3. runs wrk (1 thread, 8 connections, 10 s after a 2 s warm-up) on the floor page sized like the
+   article page, the article page, the home page, comment POSTs and the moderation queue;
+4. counts SQL queries per request in this process with the test client against the same database
+   and settings;
+5. prints one table with issue 6's targets marked pass or miss, and writes it as JSON to
+   var/bench/latest.json.
+
+gunicorn is stopped when the run ends, fails or is interrupted. Not part of `make test`.
+"""
+
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from http.client import HTTPConnection
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS = BASE_DIR / "var" / "bench" / "latest.json"
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/newsroom_bench"
+)
+ARTICLE = "ministers-open-bilateral-dialogue"
+ARTICLE_COMMENTS = 200
+QUEUE_COMMENTS = 100_000
+WRK = ["-t1", "-c8", "-d10s", "--timeout", "10s", "--latency"]
+WARM_UP = ["-t1", "-c2", "-d2s", "--timeout", "10s"]
+HOST = "127.0.0.1"
+
+
+@dataclass
+class Row:
+    page: str
+    path: str = ""
+    requests_per_s: float | None = None
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    bytes_per_response: int | None = None
+    sql_queries: int | None = None
+    ratio_to_floor: float | None = None
+    targets: list = field(default_factory=list)
+    note: str = ""
+
+
+# --- Setting up -----------------------------------------------------------------------------
+
+
+def require_wrk():
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("make bench needs wrk, the HTTP load generator: apt-get install -y wrk")
+    return wrk
+
+
+def bench_environment(static_root):
+    """Return the environment shared by the setup commands, gunicorn and this process."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": HOST,
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_LOG_LEVEL": "ERROR",
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "DATABASE_URL": DATABASE_URL,
+        # Every POST comes from 127.0.0.1: limits this high measure the code path, not the 429.
+        "NEWSROOM_COMMENTS_RATE_LIMITS": "1000000/s",
+        # The demo article is from 2023: keep its comments open, as on a story that goes viral.
+        "NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS": "0",
+        "BENCH_STATIC_ROOT": str(static_root),
+    }
+    # Caching and the shared Redis come with issue 6 item 3; until then measure without them.
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def recreate_database():
+    import psycopg2
+    from psycopg2 import sql
+
+    url = urlsplit(DATABASE_URL)
+    name = url.path.lstrip("/")
+    maintenance = urlunsplit(url._replace(path="/postgres"))
+    connection = psycopg2.connect(maintenance)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    connection.close()
+
+
+def manage(env, *args, debug=False):
+    """Run a management command against the benchmark database; stop the run if it fails."""
+    command = [sys.executable, "manage.py", *args]
+    env = {**env, "DJANGO_DEBUG": "1"} if debug else env
+    done = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True)  # noqa: S603
+    if done.returncode:
+        sys.exit(f"{' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+
+def step(message):
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+# --- Serving --------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env, log_path):
+    """Serve the project on a free port of 127.0.0.1; yield the port; always stop the server."""
+    port = free_port()
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "newsroom.wsgi",
+        f"--bind={HOST}:{port}",
+        "--workers=2",
+        "--worker-class=sync",
+    ]
+    with open(log_path, "w") as log:
+        # Its own process group, so stopping it reaches the workers too.
+        server = subprocess.Popen(  # noqa: S603
+            command, cwd=BASE_DIR, env=env, stdout=log, stderr=log, start_new_session=True
+        )
+    try:
+        wait_for(server, port, log_path)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def wait_for(server, port, log_path, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"gunicorn exited at start:\n{Path(log_path).read_text()}")
+        try:
+            if fetch(port, "GET", "/bench/floor/1/").status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    sys.exit(f"gunicorn did not answer within {timeout} s:\n{Path(log_path).read_text()}")
+
+
+@dataclass
+class Response:
+    status: int
+    cookies: SimpleCookie
+    body: bytes
+
+
+def fetch(port, method, path, *, body=None, headers=None):
+    """Make one request without following redirects."""
+    connection = HTTPConnection(HOST, port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        cookies = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookies.load(header)
+        return Response(response.status, cookies, response.read())
+    finally:
+        connection.close()
+
+
+# --- Measuring ------------------------------------------------------------------------------
+
+
+def run_wrk(wrk, port, path, *, script="bench/report.lua", args=(), headers=()):
+    """Warm up, then load one URL; return wrk's figures as a dict."""
+    url = f"http://{HOST}:{port}{path}"
+    header_args = [part for header in headers for part in ("-H", header)]
+    subprocess.run(  # noqa: S603
+        [wrk, *WARM_UP, *header_args, "-s", script, url, *args],
+        cwd=BASE_DIR,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    done = subprocess.run(  # noqa: S603
+        [wrk, *WRK, *header_args, "-s", script, url, *args],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    match = re.search(r"^BENCH-RESULT (\{.*\})$", done.stdout, re.MULTILINE)
+    if match is None:
+        sys.exit(f"wrk printed no result for {path}:\n{done.stdout}{done.stderr}")
+    return json.loads(match.group(1))
+
+
+def row_from_wrk(page, path, figures):
+    requests = figures["requests"] or 1
+    return Row(
+        page=page,
+        path=path,
+        requests_per_s=round(figures["requests"] / (figures["duration_us"] / 1e6), 1),
+        p50_ms=round(figures["p50_us"] / 1000, 1),
+        p95_ms=round(figures["p95_us"] / 1000, 1),
+        p99_ms=round(figures["p99_us"] / 1000, 1),
+        bytes_per_response=round(figures["bytes"] / requests),
+    )
+
+
+def count_queries(method, path, *, data=None, session=None):
+    """Return the SQL queries of one request, made in-process after a warm-up request."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(SERVER_NAME=HOST)
+    if session:
+        client.cookies["sessionid"] = session
+    send = client.post if method == "POST" else client.get
+    send(path, data() if data else None)
+    with CaptureQueriesContext(connection) as queries:
+        response = send(path, data() if data else None)
+    if response.status_code >= 400:
+        sys.exit(f"{method} {path} answered {response.status_code} in-process")
+    return len(queries.captured_queries)
+
+
+def article_size_and_token(port, path):
+    """Fetch the article page once: return its HTML size and the CSRF cookie it sets."""
+    page = fetch(port, "GET", path)
+    if page.status != 200 or "csrftoken" not in page.cookies:
+        sys.exit(f"The article page answered {page.status} without a CSRF cookie.")
+    return len(page.body), page.cookies["csrftoken"].value
+
+
+def check_comment_post(port, path, token, data):
+    """Stop the run unless one comment POST is accepted, before wrk sends thousands."""
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"csrftoken={token}",
+    }
+    response = fetch(port, "POST", path, body=urlencode(data), headers=headers)
+    if response.status != 302:
+        sys.exit(f"A probe comment POST answered {response.status}, not a 302 redirect.")
+
+
+def comment_form(token, rendered_at):
+    """Return a callable giving a new valid comment form each time (a new reader's email)."""
+    counter = iter(range(1_000_000))
+
+    def form():
+        n = next(counter)
+        return {
+            "csrfmiddlewaretoken": token,
+            "rendered_at": rendered_at,
+            "website": "",
+            "name": "Bench Reader",
+            "email": f"probe-{n}-{secrets.token_hex(4)}@bench-post.example",
+            "body": f"Probe comment {n}: a reader's view, in plain words.",
+        }
+
+    return form
+
+
+# --- Targets (issue 6 item 2) ---------------------------------------------------------------
+
+
+def check_targets(rows, html_bytes):
+    """Mark each row with issue 6's targets: (target, True/False/None when not measurable)."""
+    by_page = {row.page: row for row in rows}
+    article = by_page["article (uncached)"]
+    article.targets = [
+        ("≥0.10× floor", article.ratio_to_floor >= 0.10),
+        ("≤100 KB HTML", html_bytes <= 100_000),
+        ("≤6 SQL", article.sql_queries <= 6),
+    ]
+    by_page["article (cached)"].targets = [("≥0.90× floor", None)]
+    post = by_page["comment POST"]
+    post.targets = [("p95 <50 ms", post.p95_ms < 50)]
+    queue = by_page["moderation queue"]
+    queue.targets = [("p95 <150 ms", queue.p95_ms < 150)]
+
+
+def print_table(rows):
+    def number(value, pattern):
+        return "n/a" if value is None else format(value, pattern)
+
+    def marks(targets):
+        words = {True: "pass", False: "MISS", None: "n/a"}
+        return "; ".join(f"{target} {words[ok]}" for target, ok in targets)
+
+    header = ("page", "req/s", "p50 ms", "p95 ms", "p99 ms", "bytes", "SQL", "×floor", "target")
+    lines = [header]
+    for row in rows:
+        lines.append(
+            (
+                row.page,
+                number(row.requests_per_s, ",.0f"),
+                number(row.p50_ms, ".1f"),
+                number(row.p95_ms, ".1f"),
+                number(row.p99_ms, ".1f"),
+                number(row.bytes_per_response, ","),
+                number(row.sql_queries, "d"),
+                number(row.ratio_to_floor, ".3f"),
+                marks(row.targets),
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    for line in lines:
+        cells = [line[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(line[1:-1], widths[1:], strict=True)]
+        print("  ".join([*cells, line[-1]]).rstrip())
+    for row in rows:
+        if row.note:
+            print(f"  {row.page}: {row.note}")
+
+
+# --- The run --------------------------------------------------------------------------------
+
+
+def measure(wrk, port, *, session, held):
+    from django.urls import reverse
+
+    from articles.models import Article
+    from newsroom.spamtraps import sign_render_time
+
+    article = Article.objects.get(slug=ARTICLE)
+    article_path = article.get_absolute_url()
+    post_path = reverse("comments:post", args=[article.pk])
+    queue_path = reverse("admin:comments_comment_changelist")
+
+    html_bytes, token = article_size_and_token(port, article_path)
+    floor_path = f"/bench/floor/{html_bytes}/"
+    # Signed as if the form had been shown 10 s ago, so the timing trap lets the posts through.
+    rendered_at = sign_render_time(time.time() - 10)
+    form = comment_form(token, rendered_at)
+    check_comment_post(port, post_path, token, form())
+
+    step(f"Article page: {html_bytes:,} bytes of HTML; measuring with wrk {' '.join(WRK)}")
+    floor = row_from_wrk("floor", floor_path, run_wrk(wrk, port, floor_path))
+    uncached = row_from_wrk("article (uncached)", article_path, run_wrk(wrk, port, article_path))
+    uncached.note = f"{html_bytes:,} bytes of HTML; the suite asserts its queries at 5 and 500"
+    cached = Row(page="article (cached)", note="not available yet: caching is issue 6 item 3")
+    home = row_from_wrk("home", "/", run_wrk(wrk, port, "/"))
+
+    figures = run_wrk(
+        wrk,
+        port,
+        post_path,
+        script="bench/post_comment.lua",
+        args=[post_path, token, rendered_at, secrets.token_hex(4)],
+    )
+    posts = row_from_wrk("comment POST", post_path, figures)
+    posts.note = (
+        f"{figures['requests'] - figures['refused']:,} accepted (302), "
+        f"{figures['refused']:,} refused (4xx), {figures['socket_errors']:,} socket errors; "
+        "each from a new reader, so held (trusted mode)"
+    )
+
+    figures = run_wrk(wrk, port, queue_path, headers=[f"Cookie: sessionid={session}"])
+    queue = row_from_wrk("moderation queue", queue_path, figures)
+    queue.note = f"{QUEUE_COMMENTS:,} comments, {held:,} held: the first page of held ones"
+    rows = [floor, uncached, cached, home, posts, queue]
+
+    step("Counting SQL queries per request in-process")
+    queries = {
+        "floor": count_queries("GET", floor_path),
+        "article (uncached)": count_queries("GET", article_path),
+        "home": count_queries("GET", "/"),
+        "comment POST": count_queries("POST", post_path, data=form),
+        "moderation queue": count_queries("GET", queue_path, session=session),
+    }
+    for row in rows:
+        row.sql_queries = queries.get(row.page)
+        if row.requests_per_s is not None:
+            row.ratio_to_floor = round(row.requests_per_s / floor.requests_per_s, 3)
+    check_targets(rows, html_bytes)
+    return rows, html_bytes
+
+
+def write_json(rows, html_bytes, started):
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "date": started.isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+        "server": "gunicorn, 2 sync workers, DEBUG off, no Redis (per-process cache)",
+        "load": "wrk " + " ".join(WRK),
+        "article_comments": ARTICLE_COMMENTS,
+        "queue_comments": QUEUE_COMMENTS,
+        "article_html_bytes": html_bytes,
+        "rows": [
+            {**asdict(row), "targets": [{"target": t, "pass": ok} for t, ok in row.targets]}
+            for row in rows
+        ],
+    }
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+
+
+def main():
+    # A plain `kill` should still run the finally blocks that stop gunicorn.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("Benchmark stopped."))
+    started = datetime.now(UTC)
+    wrk = require_wrk()
+    with tempfile.TemporaryDirectory(prefix="newsroom-bench-") as scratch:
+        env = bench_environment(Path(scratch) / "static")
+        step(f"Recreating {DATABASE_URL}")
+        recreate_database()
+        manage(env, "migrate", "--no-input")
+        step(f"Loading demo content and {ARTICLE_COMMENTS} comments on {ARTICLE}")
+        manage(
+            env,
+            "load_demo",
+            "--no-accounts",
+            f"--comments={ARTICLE_COMMENTS}",
+            f"--article={ARTICLE}",
+            debug=True,
+        )
+        manage(env, "collectstatic", "--no-input", "--verbosity=0")
+
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        from articles.models import Article
+        from bench import seed
+
+        step(f"Adding {QUEUE_COMMENTS:,} comments to the moderation queue")
+        held = seed.fill_moderation_queue(
+            QUEUE_COMMENTS, keep_clear=Article.objects.get(slug=ARTICLE)
+        )
+        step(f"{held:,} of them held; starting gunicorn")
+        session = seed.moderator_session_cookie()
+        with gunicorn(env, Path(scratch) / "gunicorn.log") as port:
+            rows, html_bytes = measure(wrk, port, session=session, held=held)
+
+    print()
+    print(
+        f"Newsroom benchmark, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+        f"gunicorn 2 sync workers, wrk {' '.join(WRK)}"
+    )
+    print_table(rows)
+    write_json(rows, html_bytes, started)
+    print(f"\nWritten to {RESULTS.relative_to(BASE_DIR)}")
+
+
+if __name__ == "__main__":
+    main()
