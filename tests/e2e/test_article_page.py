@@ -1,21 +1,8 @@
 """A reader opens the demo article in a real Chromium."""
 
-import io
-
 import pytest
-from django.core.management import call_command
-from django.test import override_settings
-
-from articles.models import Article
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo_article():
-    with override_settings(DEBUG=True):
-        call_command("load_demo", "--no-accounts", stdout=io.StringIO())
-    return Article.objects.get(slug="ministers-open-bilateral-dialogue")
 
 
 def test_reader_sees_headline_byline_and_toolbar(page, live_server, demo_article, screenshot_dir):

@@ -1,23 +1,11 @@
 """A reader emails the demo article to two friends from the toolbar's Email link."""
 
-import io
-
 import pytest
 from django.core import mail
-from django.core.management import call_command
-from django.test import override_settings
 
-from articles.models import Article
 from sharing.models import EmailShare
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo_article():
-    with override_settings(DEBUG=True):
-        call_command("load_demo", "--no-accounts", stdout=io.StringIO())
-    return Article.objects.get(slug="ministers-open-bilateral-dialogue")
 
 
 def test_reader_emails_the_article_to_two_people(

@@ -6,20 +6,9 @@ import unicodedata
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-from django.test import override_settings
 from pypdf import PdfReader
 
-from articles.models import Article
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo_article():
-    with override_settings(DEBUG=True):
-        call_command("load_demo", "--no-accounts", stdout=io.StringIO())
-    return Article.objects.get(slug="ministers-open-bilateral-dialogue")
 
 
 def pdf_text(pdf_bytes):
