@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format migrations-check collectstatic bench clean
+.PHONY: run test lint format migrations-check collectstatic bench loadtest clean
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -51,6 +51,13 @@ collectstatic: $(VENV)/.installed
 ## bench: measure the pages under load with gunicorn + wrk on PostgreSQL (see bench/run.py)
 bench: $(VENV)/.installed
 	$(PY) -m bench.run
+
+## loadtest: two app servers + a Celery worker, 50 readers and 5 commenters for 60 s (needs PostgreSQL and Redis)
+loadtest: $(VENV)/.installed-dev
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/newsroom} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} \
+	NEWSROOM_REQUIRE_POSTGRES=1 NEWSROOM_REQUIRE_REDIS=1 \
+	$(PY) -m pytest tests/multiserver/test_load.py -s -q
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .ruff_cache

@@ -74,6 +74,15 @@ class ArticleQuerySet(models.QuerySet):
             publish_at__lte=now or timezone.now(),
         )
 
+    def next_due_at(self, now=None):
+        """Return when the next scheduled article becomes visible to readers, or None."""
+        return (
+            self.filter(status=Article.Status.PUBLISHED, publish_at__gt=now or timezone.now())
+            .order_by("publish_at")
+            .values_list("publish_at", flat=True)
+            .first()
+        )
+
     def withdrawn(self):
         """Return articles editors took down; their URLs answer 410."""
         return self.filter(status=Article.Status.WITHDRAWN)

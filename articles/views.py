@@ -9,6 +9,8 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import condition
 from django.views.generic import DetailView, ListView
 
+from newsroom import pagecache
+
 from . import search
 from .models import Article, Author, PreviewLink, Section
 
@@ -20,14 +22,22 @@ class PublishedArticleMixin:
         return Article.objects.published().with_byline()
 
 
-class HomeView(PublishedArticleMixin, ListView):
+class ArticleListMixin(PublishedArticleMixin):
+    paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
+
+    def get_context_data(self, **kwargs):
+        if pagecache.is_rendering_for_cache(self.request):
+            # The list changes, with no save, when a scheduled article falls due.
+            pagecache.valid_until(self.request, Article.objects.next_due_at())
+        return super().get_context_data(**kwargs)
+
+
+class HomeView(ArticleListMixin, ListView):
     template_name = "articles/home.html"
-    paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
 
 
-class SectionView(PublishedArticleMixin, ListView):
+class SectionView(ArticleListMixin, ListView):
     template_name = "articles/section_detail.html"
-    paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
 
     def get_queryset(self):
         self.section = get_object_or_404(Section, slug=self.kwargs["slug"])
@@ -37,9 +47,8 @@ class SectionView(PublishedArticleMixin, ListView):
         return super().get_context_data(section=self.section, **kwargs)
 
 
-class AuthorView(PublishedArticleMixin, ListView):
+class AuthorView(ArticleListMixin, ListView):
     template_name = "articles/author_detail.html"
-    paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
 
     def get_queryset(self):
         self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
@@ -72,7 +81,10 @@ class ArticleDetailView(PublishedArticleMixin, DetailView):
         canonical_url = self.get_canonical_path()
         if request.path != canonical_url:
             return redirect(canonical_url, permanent=not is_preview)
-        response = self.render_to_response(self.get_context_data(is_preview=is_preview))
+        context = self.get_context_data(
+            is_preview=is_preview, **pagecache.form_placeholders(request)
+        )
+        response = self.render_to_response(context)
         return _private_noindex(response) if is_preview else response
 
     def get_canonical_path(self):
@@ -142,6 +154,29 @@ class ArticlePrintView(ArticleDetailView):
         return super().get_context_data(
             autoprint=self.request.GET.get("autoprint") == "1", **kwargs
         )
+
+
+# --- Reader pages as served: from the shared page cache for anonymous readers ---------------
+
+
+def _article_scopes(request, *, slug, **kwargs):
+    return (pagecache.article_scope(slug),)
+
+
+def _site_scopes(request, **kwargs):
+    return ()
+
+
+_list_page = pagecache.shared_page(scopes=_site_scopes, params=("page",))
+home = _list_page(HomeView.as_view())
+section = _list_page(SectionView.as_view())
+author = _list_page(AuthorView.as_view())
+article_detail = pagecache.shared_page(
+    scopes=_article_scopes, params=("comments_page", "reply_to")
+)(ArticleDetailView.as_view())
+article_print = pagecache.shared_page(scopes=_article_scopes, params=("autoprint",))(
+    ArticlePrintView.as_view()
+)
 
 
 # --- Distribution: conditional GET for feeds and sitemaps, and search ------------------------

@@ -5,6 +5,8 @@ dofile("bench/report.lua")
 
 local path, fields, nonce
 local counter = 0
+-- Responses by status code, read by report.lua's done(): 302 is an accepted comment.
+statuses = {}
 
 local function encode(text)
   return (text:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
@@ -29,4 +31,8 @@ request = function()
     counter, nonce)
   return wrk.format("POST", path, nil,
     fields .. "&email=" .. encode(email) .. "&body=" .. encode(body))
+end
+
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
 end

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -53,6 +54,17 @@ def fill_moderation_queue(count, *, keep_clear, now=None):
         )
         held += len(waiting)
     return held
+
+
+def vacuum_analyze():
+    """Give the planner statistics and the visibility map, as autovacuum would in production.
+
+    Straight after a bulk load PostgreSQL has neither: it estimated 140 held comments out of
+    100,000, joined the queue's page the wrong way round (33 ms instead of 0.1 ms) and counted
+    with heap visits instead of index-only scans.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
 
 
 def moderator_session_cookie():

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from newsroom import ratelimit
 
-from . import tasks
+from . import caching, tasks
 from .models import (
     ArticlePolicy,
     Comment,
@@ -285,6 +285,8 @@ def _change(comment, to_status, *, by=None, rule="", note=""):
     from_status = comment.status
     comment.status = to_status
     Comment.objects.filter(pk=comment.pk).update(status=to_status)
+    if Status.APPROVED in (from_status, to_status):
+        caching.comments_changed(comment.article_id)
     ModerationAction.objects.create(
         comment=comment,
         by=by,

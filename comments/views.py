@@ -2,7 +2,7 @@ from django.contrib.sessions.backends.base import UpdateError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.models import Article
 from articles.views import ArticleDetailView
@@ -69,14 +69,20 @@ def post_comment(request, article_id):
     return redirect(f"{article.get_absolute_url()}{query}#comment-{comment.pk}")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def report_comment(request, pk):
-    """Record a reader's report of an approved comment (once per reader)."""
+    """Ask why (GET), then record a reader's report of an approved comment, once per reader."""
     comment = get_object_or_404(
         Comment.objects.approved().select_related("article"),
         pk=pk,
         article__in=Article.objects.published(),
     )
+    if request.method == "GET":
+        response = render(
+            request, "comments/report.html", {"comment": comment, "form": ReportForm()}
+        )
+        response["X-Robots-Tag"] = "noindex"
+        return response
     form = ReportForm(request.POST)
     if not form.is_valid():
         return render(

@@ -1,6 +1,7 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
-from articles.models import Section
+from articles.caching import navigation_sections
 
 
 def site(request):
@@ -8,5 +9,6 @@ def site(request):
     return {
         "site_name": settings.NEWSROOM_SITE_NAME,
         "site_url": settings.NEWSROOM_SITE_URL,
-        "nav_sections": Section.objects.all(),
+        # Lazy: pages that show no navigation (admin, feeds) never touch the cache.
+        "nav_sections": SimpleLazyObject(navigation_sections),
     }

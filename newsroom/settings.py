@@ -75,6 +75,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, which serves static files already compressed. Django's GZip adds random
+    # padding against BREACH, and every CSRF token on our pages is masked per response.
+    "django.middleware.gzip.GZipMiddleware",
     "newsroom.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,7 +127,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "newsroom.cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "newsroom",
         }
@@ -222,6 +225,12 @@ LOGGING = {
 NEWSROOM_SITE_NAME = env_str("NEWSROOM_SITE_NAME", "The Newsroom")
 NEWSROOM_SITE_URL = env_str("NEWSROOM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 NEWSROOM_ARTICLES_PER_PAGE = env_int("NEWSROOM_ARTICLES_PER_PAGE", 12)
+# Anonymous readers' article, print, home, section and author pages come from the shared cache
+# (newsroom/pagecache.py) for at most this long; changes retire them at once. 0 turns it off.
+NEWSROOM_PAGE_CACHE_SECONDS = env_int("NEWSROOM_PAGE_CACHE_SECONDS", 600)
+# How long browsers and CDNs may reuse a page without asking again (they always may revalidate
+# with ETag). 0 keeps take-downs and corrections instant everywhere.
+NEWSROOM_PAGE_MAX_AGE = env_int("NEWSROOM_PAGE_MAX_AGE", 0)
 
 # Spam traps on reader forms (newsroom.spamtraps): a post sooner than this after the form was
 # shown, or later than the maximum age, is treated as automated.

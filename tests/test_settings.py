@@ -86,7 +86,7 @@ def test_settings_come_from_the_environment():
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "django.db.backends.postgresql newsroom",
-        "django.core.cache.backends.redis.RedisCache",
+        "newsroom.cache.ReusingRedisCache",
         "redis://cache.internal:6379/0 False",
         "Europe/London The Daily Example https://news.example.org",
         "smtp.example.org 587 True The Daily Example <news@example.org>",

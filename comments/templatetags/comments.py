@@ -6,8 +6,11 @@ from django import template
 from django.conf import settings
 from django.core.paginator import Paginator
 
-from ..forms import CommentForm, ReportForm
-from ..models import Comment, comments_are_open
+from newsroom import pagecache
+
+from .. import rendering
+from ..forms import CommentForm
+from ..models import Comment, comments_are_open, comments_close_at
 from ..views import PENDING_SESSION_KEY
 
 register = template.Library()
@@ -38,7 +41,6 @@ class Thread:
     pending: list = field(default_factory=list)
     is_open: bool = False
     form: object = None
-    report_form: object = None
     reply_to: object = None
     reported: int | None = None
 
@@ -57,6 +59,8 @@ def comment_thread(context, article):
     params = request.GET if request else {}
     counts = approved_counts(article)
     thread = Thread(total=counts["total"], is_open=comments_are_open(article))
+    if thread.is_open and request is not None and settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS:
+        pagecache.valid_until(request, comments_close_at(article))  # the form goes then
     if counts["top_level"]:
         paginator = Paginator(
             article.comments.approved().top_level().order_by("created", "pk"),
@@ -77,12 +81,31 @@ def comment_thread(context, article):
         reply_to = _int(params.get("reply_to"))
         if thread.form is None:
             user = getattr(request, "user", None)
-            thread.form = CommentForm(article=article, user=user, initial={"parent": reply_to})
+            initial = {"parent": reply_to}
+            if request is not None:
+                initial["rendered_at"] = pagecache.rendered_at_value(request)
+            thread.form = CommentForm(article=article, user=user, initial=initial)
         parent_id = _int(thread.form["parent"].value())
         thread.reply_to = _find(thread.comments, parent_id) if parent_id else None
-        thread.report_form = ReportForm()
     thread.reported = _int(params.get("reported"))
     return thread
+
+
+@register.simple_tag
+def comment_items(thread):
+    """Render the page's comments, replies nested, as the items of a list."""
+    return rendering.render_thread(
+        thread.comments,
+        is_open=thread.is_open,
+        page_number=thread.page.number if thread.page else 1,
+        reported=thread.reported,
+    )
+
+
+@register.simple_tag
+def comment_form_fields(form):
+    """Render the comment form's fields with crispy-forms (the <form> tag is the template's)."""
+    return rendering.render_form_fields(form)
 
 
 def _with_replies(top_level):

@@ -181,9 +181,10 @@ def test_submit_for_review_emails_editors_only_after_commit(
 
 def test_no_email_when_the_transaction_rolls_back(writer, django_capture_on_commit_callbacks):
     article = draft()
+    published = make_article()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(workflow.TransitionNotAllowed):
-            workflow.submit_for_review(make_article(), by=writer)
+            workflow.submit_for_review(published, by=writer)
     assert callbacks == [] and mail.outbox == []
     assert article.status == Status.DRAFT
 

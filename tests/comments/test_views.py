@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from articles.caching import navigation_sections
 from comments.models import Comment, ListEntry, Report
 from newsroom.spamtraps import sign_render_time
 from tests.factories import make_article, make_comment
@@ -223,8 +224,9 @@ def test_article_page_runs_the_same_queries_for_5_or_500_comments(client):
         parents = [make_comment(article) for _ in range(count)]
         for parent in parents:
             make_comment(make_comment(article, parent=parent).article, parent=parent)
+    navigation_sections()  # cached by whichever page a reader opens first
     small_queries, large_queries = page_queries(client, small), page_queries(client, large)
-    assert len(small_queries) == len(large_queries)
+    assert len(small_queries) == len(large_queries) <= 6
     # Ours: the approved counts (one aggregate for the toolbar and the pages), the page of
     # top-level comments, and every reply of those threads.
     ours = [sql for sql in large_queries if "comments_comment" in sql]

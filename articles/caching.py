@@ -1,0 +1,44 @@
+"""Keep cached reader pages and the navigation true to the database.
+
+Every model a reader page shows is covered here; a change of any of them retires every cached
+page (see newsroom.pagecache). Editors save rarely, readers read constantly: a whole-site
+invalidation per save costs one render per page afterwards, and can never miss a dependency.
+"""
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from newsroom import pagecache
+
+from .models import Article, ArticleAuthor, Author, Correction, Section
+
+NAV_SECTIONS_KEY = "articles:nav-sections"
+NAV_SECTIONS_SECONDS = 3600
+
+
+def navigation_sections():
+    """Return the sections the site navigation lists, from the shared cache when it has them."""
+    return cache.get_or_set(
+        NAV_SECTIONS_KEY, lambda: list(Section.objects.all()), NAV_SECTIONS_SECONDS
+    )
+
+
+def _forget_navigation():
+    cache.delete(NAV_SECTIONS_KEY)
+
+
+def site_changed(sender, **kwargs):
+    pagecache.invalidate_site()
+
+
+def sections_changed(sender, **kwargs):
+    _forget_navigation()
+    transaction.on_commit(_forget_navigation)
+
+
+for model in (Article, ArticleAuthor, Author, Correction, Section):
+    for signal in (post_save, post_delete):
+        signal.connect(site_changed, sender=model, dispatch_uid=f"pagecache-site-{model.__name__}")
+for signal in (post_save, post_delete):
+    signal.connect(sections_changed, sender=Section, dispatch_uid="nav-sections")

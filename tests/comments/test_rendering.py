@@ -1,0 +1,112 @@
+from datetime import UTC, datetime
+
+import pytest
+from crispy_forms.utils import render_crispy_form
+from django.contrib.auth.models import User
+from django.template import Context, Template
+from django.test.html import parse_html
+from django.utils import timezone
+
+from comments.forms import CommentForm
+from comments.models import Comment
+from comments.rendering import render_form_fields, render_thread
+from newsroom.spamtraps import sign_render_time
+
+
+def comment(pk, name, created, *, depth=1, children=()):
+    made = Comment(pk=pk, name=name, body_html=f"<p>Body {pk}</p>", created=created, depth=depth)
+    made.children = list(children)
+    return made
+
+
+def test_open_thread_markup_nests_replies_with_reply_and_report_links(settings):
+    settings.NEWSROOM_COMMENTS_MAX_DEPTH = 2
+    reply = comment(2, "Bo & <Co>", datetime(2026, 3, 9, 18, 30, tzinfo=UTC), depth=2)
+    top = comment(1, 'Asha "A"', datetime(2026, 1, 5, 3, 4, 5, 6, tzinfo=UTC), children=[reply])
+    html = render_thread([top], is_open=True, page_number=2, reported=2)
+    expected = """
+    <li class="comment" id="comment-1">
+      <article aria-labelledby="comment-1-author">
+        <p class="comment-meta">
+          <span class="comment-author" id="comment-1-author">Asha &quot;A&quot;</span>
+          <a class="comment-permalink" href="#comment-1" title="Link to this comment"><time
+            datetime="2026-01-05T08:34:05.000006+05:30">5 Jan 2026, 08:34</time></a>
+        </p>
+        <div class="comment-body"><p>Body 1</p></div>
+        <div class="comment-actions">
+          <a class="comment-reply" href="?reply_to=1&amp;comments_page=2#comment-form"
+            aria-label="Reply to Asha &quot;A&quot;">Reply</a>
+          <a class="comment-report" href="/comments/1/report/" rel="nofollow"
+            aria-label="Report the comment by Asha &quot;A&quot;">Report</a>
+        </div>
+      </article>
+      <ol class="comment-replies">
+        <li class="comment" id="comment-2">
+          <article aria-labelledby="comment-2-author">
+            <p class="comment-meta">
+              <span class="comment-author" id="comment-2-author">Bo &amp; &lt;Co&gt;</span>
+              <a class="comment-permalink" href="#comment-2" title="Link to this comment"><time
+                datetime="2026-03-10T00:00:00+05:30">10 Mar 2026, 00:00</time></a>
+            </p>
+            <div class="comment-body"><p>Body 2</p></div>
+            <div class="comment-actions">
+              <p class="comment-reported" role="status">
+                Thank you. A moderator will look at this comment.</p>
+            </div>
+          </article>
+        </li>
+      </ol>
+    </li>"""
+    assert parse_html(html) == parse_html(expected)
+
+
+def test_closed_thread_has_no_actions_and_first_page_links_have_no_page():
+    top = comment(7, "Asha", datetime(2026, 1, 5, tzinfo=UTC))
+    closed = render_thread([top], is_open=False)
+    assert "comment-actions" not in closed and 'id="comment-7-author"' in closed
+    assert 'href="?reply_to=7#comment-form"' in render_thread([top], is_open=True)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "Europe/London", "America/St_Johns"])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 1, 0, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),  # London's clocks go forward
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 30, tzinfo=UTC),
+        datetime(999, 5, 9, 12, 0, tzinfo=UTC),
+    ],
+)
+def test_dates_read_as_the_date_filter_shows_them(zone, moment):
+    template = Template("""<time datetime="{{ d|date:'c' }}">{{ d|date:"j M Y, H:i" }}</time>""")
+    with timezone.override(zone):
+        expected = template.render(Context({"d": moment}))
+        html = render_thread([comment(1, "A", moment)], is_open=False)
+    assert expected in html
+
+
+@pytest.mark.django_db
+def test_blank_form_is_rendered_once_with_each_readers_timestamp():
+    first, second = (
+        CommentForm(article=None, initial={"parent": None, "rendered_at": sign_render_time(n)})
+        for n in (1, 2)
+    )
+    assert render_form_fields(first) == render_crispy_form(first)
+    assert render_form_fields(second) == render_crispy_form(second)
+    assert first["rendered_at"].value() not in render_form_fields(second)
+
+
+@pytest.mark.django_db
+def test_reply_signed_in_and_bound_forms_render_their_own_values():
+    reader = User(username="asha", first_name="Asha", last_name="Rao", email="asha@example.org")
+    forms = [
+        CommentForm(article=None, initial={"parent": 42}),
+        CommentForm(article=None, user=reader),
+        CommentForm({"name": "", "body": "x"}, article=None),
+    ]
+    htmls = [render_form_fields(form) for form in forms]
+    assert htmls == [render_crispy_form(form) for form in forms]
+    assert 'name="parent" value="42"' in htmls[0]
+    assert 'value="Asha Rao"' in htmls[1]
+    assert "Please give a name to show with your comment." in htmls[2]
