@@ -1,4 +1,5 @@
-"""Django's Redis cache backend, with one Redis client per connection pool instead of per call.
+"""Django's Redis cache backend, with one Redis client per connection pool instead of per call,
+and without memcached's key checks.
 
 Django builds a new `redis.Redis` client on every cache operation; with redis-py 5+ that costs
 about 0.2 ms, more than the round trip itself on 127.0.0.1. Every cached page and rate-limit
@@ -27,3 +28,8 @@ class ReusingRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+    def validate_key(self, key):
+        # Django checks every key, character by character, for memcached's limits (about 60 µs
+        # for a page key). Redis has none of them; our keys are ASCII we build ourselves.
+        pass
