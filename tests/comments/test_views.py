@@ -371,3 +371,24 @@ def test_tampered_unsubscribe_link_is_refused(client, article):
     comment.refresh_from_db()
     assert comment.notify_replies
     assert not mail.outbox
+
+
+def test_each_comment_links_to_a_report_page_instead_of_carrying_a_form(client, article):
+    comment = make_comment(article, body="A comment someone may object to.")
+    html = client.get(article.get_absolute_url()).content.decode()
+    report_url = f"/comments/{comment.pk}/report/"
+    assert f'href="{report_url}"' in html
+    # One form on the page (the comment form): no per-comment form, token or radio buttons.
+    assert html.count('<form method="post"') == 1
+    assert 'name="reason"' not in html
+    page = client.get(report_url)
+    assert page.status_code == 200 and page["X-Robots-Tag"] == "noindex"
+    body = page.content.decode()
+    assert "A comment someone may object to." in body
+    assert body.count('name="reason"') == len(Report.Why.choices)
+    assert 'name="csrfmiddlewaretoken"' in body
+
+
+def test_there_is_no_report_page_for_a_hidden_comment(client, article):
+    held = make_comment(article, status=Comment.Status.HELD)
+    assert client.get(f"/comments/{held.pk}/report/").status_code == 404
