@@ -325,3 +325,28 @@ def test_articles_due_before_the_next_one_bounds_the_timeout():
     soon = make_article(publish_at=now + timedelta(minutes=5))
     make_article(status=Article.Status.DRAFT, publish_at=now + timedelta(minutes=1))
     assert Article.objects.next_due_at(now) == soon.publish_at
+
+
+def test_once_their_comment_is_approved_the_reader_gets_shared_pages_again(
+    article, editor, settings
+):
+    settings.NEWSROOM_SPAM_MIN_SECONDS = 0
+    settings.NEWSROOM_COMMENTS_MODE = "pre"
+    url = article.get_absolute_url()
+    reader = Client()
+    html = reader.get(url).content.decode()
+    reader.post(
+        f"/comments/post/{article.pk}/",
+        {
+            "rendered_at": RENDERED_AT_INPUT.search(html)[1],
+            "name": "Noor",
+            "email": "noor@example.org",
+            "body": "Will the night buses still run?",
+        },
+    )
+    assert "X-Page-Cache" not in reader.get(url)
+    moderation.approve(Comment.objects.get(name="Noor"), by=editor)
+    # The next view shows it in the thread, no longer as pending, and forgets it.
+    html = reader.get(url).content.decode()
+    assert "night buses" in html and "awaiting moderation" not in html
+    assert reader.get(url)["X-Page-Cache"] in {"hit", "miss"}

@@ -71,11 +71,16 @@ def comment_thread(context, article):
         thread.comments = _with_replies(list(thread.page.object_list))
     pending_ids = request.session.get(PENDING_SESSION_KEY) if request else None
     if pending_ids:
-        thread.pending = list(
-            article.comments.filter(pk__in=pending_ids)
-            .exclude(status=Comment.Status.APPROVED)
-            .order_by("created")
-        )
+        theirs = list(article.comments.filter(pk__in=pending_ids).order_by("created"))
+        thread.pending = [comment for comment in theirs if not comment.is_public()]
+        published = {comment.pk for comment in theirs if comment.is_public()}
+        if published:
+            # Shown in the thread now: forget them, so this reader gets shared pages again.
+            remaining = [pk for pk in pending_ids if pk not in published]
+            if remaining:
+                request.session[PENDING_SESSION_KEY] = remaining
+            else:
+                del request.session[PENDING_SESSION_KEY]
     if thread.is_open:
         thread.form = context.get("comment_form")
         reply_to = _int(params.get("reply_to"))
