@@ -23,7 +23,6 @@ import functools
 import hashlib
 import secrets
 import time
-from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -111,7 +110,7 @@ def reader_may_share_page(request):
     if request.user.is_authenticated:
         return False
     # An anonymous session holds only personal things: pending comments, messages.
-    return not any(True for _ in request.session.keys())
+    return not request.session.keys()
 
 
 def _page_key(request, params):
@@ -243,9 +242,3 @@ def _personal(response):
         add_never_cache_headers(response)
         patch_cache_control(response, private=True)
     return response
-
-
-def next_moment(*moments):
-    """Return the earliest of the datetimes that are not None, or None."""
-    moments = [moment for moment in moments if isinstance(moment, datetime)]
-    return min(moments, default=None)

@@ -254,6 +254,21 @@ def test_a_post_with_the_token_of_another_readers_cached_page_is_refused(article
 # --- Personal pages are never shared ----------------------------------------------------------
 
 
+def post_pending_comment(reader, article):
+    """Post, as `reader`, a comment that pre-moderation holds (the test sets the mode)."""
+    html = reader.get(article.get_absolute_url()).content.decode()
+    response = reader.post(
+        f"/comments/post/{article.pk}/",
+        {
+            "rendered_at": RENDERED_AT_INPUT.search(html)[1],
+            "name": "Noor",
+            "email": "noor@example.org",
+            "body": "Will the night buses still run?",
+        },
+    )
+    assert response.status_code == 302
+
+
 def test_staff_never_get_a_cached_page_and_theirs_is_never_stored(client, article, editor):
     url = article.get_absolute_url()
     cached(client, url)
@@ -273,16 +288,7 @@ def test_a_reader_with_a_pending_comment_sees_it_and_nobody_else_does(article, s
     url = article.get_absolute_url()
     reader, stranger = Client(), Client()
     cached(stranger, url)
-    html = reader.get(url).content.decode()
-    reader.post(
-        f"/comments/post/{article.pk}/",
-        {
-            "rendered_at": RENDERED_AT_INPUT.search(html)[1],
-            "name": "Noor",
-            "email": "noor@example.org",
-            "body": "Will the night buses still run?",
-        },
-    )
+    post_pending_comment(reader, article)
     response = reader.get(url)
     assert "X-Page-Cache" not in response
     assert "awaiting moderation" in response.content.decode()
@@ -334,16 +340,7 @@ def test_once_their_comment_is_approved_the_reader_gets_shared_pages_again(
     settings.NEWSROOM_COMMENTS_MODE = "pre"
     url = article.get_absolute_url()
     reader = Client()
-    html = reader.get(url).content.decode()
-    reader.post(
-        f"/comments/post/{article.pk}/",
-        {
-            "rendered_at": RENDERED_AT_INPUT.search(html)[1],
-            "name": "Noor",
-            "email": "noor@example.org",
-            "body": "Will the night buses still run?",
-        },
-    )
+    post_pending_comment(reader, article)
     assert "X-Page-Cache" not in reader.get(url)
     moderation.approve(Comment.objects.get(name="Noor"), by=editor)
     # The next view shows it in the thread, no longer as pending, and forgets it.

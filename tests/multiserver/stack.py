@@ -23,12 +23,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from html.parser import HTMLParser
 from http.client import HTTPConnection
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
+
+from tests.mail import Inbox
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -96,16 +97,6 @@ def flush_stack_redis(redis_url):
 # --- Email: a real SMTP server in this process --------------------------------------------------
 
 
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append({"envelope_to": list(envelope.rcpt_tos), "message": message})
-        return "250 Message accepted for delivery"
-
-
 class SmtpSink:
     """An aiosmtpd server on a free local port keeping every message it accepts."""
 
@@ -116,7 +107,7 @@ class SmtpSink:
 
         logging.getLogger("mail.log").setLevel(logging.WARNING)  # one line per SMTP command
         self.port = free_port()
-        self.inbox = _Inbox()
+        self.inbox = Inbox()
         self.controller = Controller(self.inbox, hostname=HOST, port=self.port)
 
     def start(self):

@@ -2,30 +2,18 @@
 
 import socket
 import time
-from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from newsroom.spamtraps import sign_render_time
+from tests.mail import Inbox
 
 
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts, parsed."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append({"envelope_to": list(envelope.rcpt_tos), "message": message})
-        return "250 Message accepted for delivery"
 
 
 class SmtpServer:
