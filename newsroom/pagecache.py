@@ -198,15 +198,13 @@ def shared_page(*, scopes, params=()):
                 page["source"] = "hit"
                 return _serve(request, page)
 
-            missing = [
-                key
-                for key, value in zip(generation_keys, generations, strict=True)
-                if value is None
-            ]
-            if missing:
-                for key in missing:
-                    cache.add(key, secrets.token_hex(8), None)
-                generations = [cache.get(key) for key in generation_keys]
+            if None in generations:
+                # Evicted or never set: start a new generation, so no older page can match.
+                for key, value in zip(generation_keys, generations, strict=True):
+                    if value is None:
+                        cache.add(key, secrets.token_hex(8), None)
+                found = cache.get_many(generation_keys)
+                generations = [found.get(key) for key in generation_keys]
 
             request._pagecache_render = True
             try:
