@@ -198,7 +198,6 @@ class CommentAdmin(admin.ModelAdmin):
     """The moderation queue."""
 
     form = CommentAdminForm
-    change_list_template = "comments/admin/change_list.html"
     list_display = ["excerpt", "author", "article_link", "status", "why", "report_count", "age"]
     list_display_links = ["excerpt"]
     list_filter = [StatusFilter, ReasonFilter, ArticleFilter]

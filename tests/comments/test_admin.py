@@ -105,6 +105,12 @@ def test_queue_opens_on_held_newest_first_with_reasons_and_counts(moderator_clie
     assert "Approved<strong>1</strong>" in html
 
 
+def test_queue_template_lives_where_django_looks_for_it(moderator_client):
+    response = moderator_client.get(CHANGELIST)
+    assert "admin/comments/comment/change_list.html" in [t.name for t in response.templates]
+    assert 'class="queue-counts"' in response.content.decode()
+
+
 def test_queue_filters_by_status_reason_article_and_searches_ip(moderator_client):
     article = make_article()
     spam = make_comment(article, status=Status.SPAM, ip_address="203.0.113.9")
