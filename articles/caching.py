@@ -3,6 +3,12 @@
 Every model a reader page shows is covered here; a change of any of them retires every cached
 page (see newsroom.pagecache). Editors save rarely, readers read constantly: a whole-site
 invalidation per save costs one render per page afterwards, and can never miss a dependency.
+
+The one place where the project invalidates through model signals, on purpose: articles, bylines,
+corrections, authors and sections are written by the admin's forms and inlines and by
+django-reversion's revision restores, which save rows through code we do not call. A receiver is
+the only hook that sees every one of those writes. The comments app calls its invalidation
+directly from its verbs (comments/caching.py).
 """
 
 from django.core.cache import cache

@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
-from . import moderation
+from . import caching, moderation
 from .models import ArticlePolicy, Comment, ListEntry, ModerationAction, Reason, Report
 
 Status = Comment.Status
@@ -319,10 +319,13 @@ class CommentAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
         forget_status_counts()
+        caching.retire_article_pages(obj.article_id)
 
     def delete_queryset(self, request, queryset):
+        article_ids = set(queryset.values_list("article_id", flat=True))
         super().delete_queryset(request, queryset)
         forget_status_counts()
+        caching.retire_article_pages(*article_ids)
 
     def save_model(self, request, obj, form, change):
         if change and "status" in form.changed_data:

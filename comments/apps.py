@@ -5,6 +5,3 @@ class CommentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "comments"
     verbose_name = "Reader comments"
-
-    def ready(self):
-        from . import caching  # noqa: F401  (connects the cache invalidation receivers)

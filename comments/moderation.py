@@ -274,6 +274,8 @@ def submit(submission, *, now=None):
         ModerationAction.objects.create(
             comment=comment, to_status=verdict.status, rule=rules[:40], note="New comment"
         )
+        if comment.is_public():
+            caching.retire_article_pages(comment.article_id)
         _after_status_change(comment, verdict.status)
     return comment
 
@@ -286,7 +288,7 @@ def _change(comment, to_status, *, by=None, rule="", note=""):
     comment.status = to_status
     Comment.objects.filter(pk=comment.pk).update(status=to_status)
     if Status.APPROVED in (from_status, to_status):
-        caching.comments_changed(comment.article_id)
+        caching.retire_article_pages(comment.article_id)
     ModerationAction.objects.create(
         comment=comment,
         by=by,

@@ -8,11 +8,9 @@ from articles.models import Article
 from articles.views import ArticleDetailView
 from newsroom.ratelimit import client_ip
 
-from . import moderation
+from . import moderation, pending
 from .forms import CommentForm, ReportForm
 from .models import Comment, comments_are_open
-
-PENDING_SESSION_KEY = "comments_pending"
 
 
 def _article_page(request, article, form, *, status):
@@ -61,8 +59,7 @@ def post_comment(request, article_id):
         return response
     if not comment.is_public():
         # Only this reader's session remembers the held comment, so only they see it.
-        pending = request.session.get(PENDING_SESSION_KEY, [])[-19:]
-        request.session[PENDING_SESSION_KEY] = [*pending, comment.pk]
+        pending.remember(request.session, comment)
         return redirect(f"{article.get_absolute_url()}#comment-{comment.pk}")
     page = Comment.objects.page_number_of(comment)
     query = f"?comments_page={page}" if page > 1 else ""

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sharing.middleware.ShareVisitMiddleware",
+    "comments.middleware.PendingCommentsMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"

@@ -8,10 +8,9 @@ from django.core.paginator import Paginator
 
 from newsroom import pagecache
 
-from .. import rendering
+from .. import pending, rendering
 from ..forms import CommentForm
 from ..models import Comment, comments_are_open, comments_close_at
-from ..views import PENDING_SESSION_KEY
 
 register = template.Library()
 
@@ -69,18 +68,8 @@ def comment_thread(context, article):
         paginator.count = counts["top_level"]  # known already: no second COUNT query
         thread.page = paginator.get_page(params.get("comments_page"))
         thread.comments = _with_replies(list(thread.page.object_list))
-    pending_ids = request.session.get(PENDING_SESSION_KEY) if request else None
-    if pending_ids:
-        theirs = list(article.comments.filter(pk__in=pending_ids).order_by("created"))
-        thread.pending = [comment for comment in theirs if not comment.is_public()]
-        published = {comment.pk for comment in theirs if comment.is_public()}
-        if published:
-            # Shown in the thread now: forget them, so this reader gets shared pages again.
-            remaining = [pk for pk in pending_ids if pk not in published]
-            if remaining:
-                request.session[PENDING_SESSION_KEY] = remaining
-            else:
-                del request.session[PENDING_SESSION_KEY]
+    if request is not None:
+        thread.pending = pending.for_article(request.session, article)
     if thread.is_open:
         thread.form = context.get("comment_form")
         reply_to = _int(params.get("reply_to"))

@@ -7,6 +7,7 @@ moderated, when, which status) but loses the notes that could quote the reader.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from comments import caching
 from comments.models import Comment, ModerationAction, Reason, Report, normalize_email
 
 REMOVED = "[removed at the author’s request]"
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             raise CommandError("Give the reader's email address, e.g. forget_commenter a@b.org")
         comments = Comment.objects.by_email(email)
         pks = list(comments.values_list("pk", flat=True))
+        article_ids = set(comments.values_list("article_id", flat=True))
         if dry_run:
             self.stdout.write(f"Would anonymise {len(pks)} comments by {email}.")
             return
@@ -41,4 +43,5 @@ class Command(BaseCommand):
             Reason.objects.filter(comment__in=pks).update(detail="")
             ModerationAction.objects.filter(comment__in=pks).update(note="")
             Report.objects.filter(comment__in=pks).update(session_key="")
+            caching.retire_article_pages(*article_ids)
         self.stdout.write(f"Anonymised {len(pks)} comments by {email}.")

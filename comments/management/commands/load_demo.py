@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from articles.management.commands.load_demo import Command as ArticlesLoadDemo
 from articles.models import Article
+from comments import caching
 from comments.models import Comment, ListEntry, ModerationAction, Reason, Report
 from comments.sanitize import render_comment
 
@@ -133,6 +134,8 @@ class Command(ArticlesLoadDemo):
                     raise CommandError(f"No article with the slug {article!r}.")
                 load_benchmark(target, comments, now=timezone.now())
                 self.stdout.write(f"Loaded {comments} benchmark comments on {article}.")
+            demo_articles = Article.objects.filter(slug__in=[*THREADS, article])
+            caching.retire_article_pages(*demo_articles.values_list("pk", flat=True))
 
 
 def _create(article, name, text, *, status, parent=None, created):

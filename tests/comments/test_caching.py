@@ -1,0 +1,127 @@
+"""Every write that changes what readers see of comments retires the article's cached pages.
+
+The comments app calls its invalidation from those writes, never from model signals.
+"""
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.db.models.signals import post_delete, post_save
+from django.test import Client
+
+from comments import moderation
+from comments.models import Comment
+from tests.factories import make_article, make_comment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def article():
+    return make_article(headline="Tram depot plans go on show")
+
+
+def cached_html(client, url):
+    """GET the page twice as an anonymous reader; return the second answer, from the cache."""
+    client.get(url)
+    response = client.get(url)
+    assert response["X-Page-Cache"] == "hit"
+    return response.content.decode()
+
+
+def fresh_html(client, url):
+    response = client.get(url)
+    assert response["X-Page-Cache"] == "miss"
+    return response.content.decode()
+
+
+def submission(article, body):
+    return moderation.Submission(
+        article=article, name="Imran", email="imran@example.org", body=body
+    )
+
+
+def test_a_published_submission_shows_on_the_next_request(client, article, settings):
+    settings.NEWSROOM_COMMENTS_MODE = "post"
+    url = article.get_absolute_url()
+    cached_html(client, url)
+    moderation.submit(submission(article, "The depot needs a second exit."))
+    assert "second exit" in fresh_html(client, url)
+
+
+def test_a_held_submission_keeps_the_cached_pages(client, article, settings):
+    settings.NEWSROOM_COMMENTS_MODE = "pre"
+    url = article.get_absolute_url()
+    cached_html(client, url)
+    moderation.submit(submission(article, "Held until a moderator reads it."))
+    assert "Held until" not in cached_html(client, url)
+
+
+def test_a_rejection_takes_the_comment_off_the_next_request(client, article):
+    comment = make_comment(article, body="Approved, then rejected.")
+    url = article.get_absolute_url()
+    assert "then rejected" in cached_html(client, url)
+    moderation.reject(comment, by=None)
+    assert "then rejected" not in fresh_html(client, url)
+
+
+def test_forget_commenter_shows_on_the_next_request(client, article):
+    make_comment(article, name="Asha Rao", email="asha@example.org", body="My own words")
+    url = article.get_absolute_url()
+    assert "My own words" in cached_html(client, url)
+    call_command("forget_commenter", "asha@example.org", stdout=io.StringIO())
+    html = fresh_html(client, url)
+    assert "My own words" not in html and "Former reader" in html
+
+
+@pytest.fixture
+def moderator_client(client):
+    user = User.objects.create_user("mod", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Moderators"))
+    moderator = Client()
+    moderator.force_login(user)
+    return moderator
+
+
+def test_deleting_a_comment_in_the_admin_shows_on_the_next_request(
+    client, article, moderator_client
+):
+    comment = make_comment(article, body="Deleted from the change page.")
+    url = article.get_absolute_url()
+    assert "change page" in cached_html(client, url)
+    response = moderator_client.post(
+        f"/admin/comments/comment/{comment.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302 and not Comment.objects.filter(pk=comment.pk).exists()
+    assert "change page" not in fresh_html(client, url)
+
+
+def test_deleting_selected_comments_in_the_admin_shows_on_the_next_request(
+    client, article, moderator_client
+):
+    other = make_article()
+    comments = [
+        make_comment(article, body="First deleted comment."),
+        make_comment(other, body="Second deleted comment."),
+    ]
+    urls = [article.get_absolute_url(), other.get_absolute_url()]
+    for url in urls:
+        cached_html(client, url)
+    response = moderator_client.post(
+        "/admin/comments/comment/?status=all",
+        {
+            "action": "delete_selected",
+            "_selected_action": [c.pk for c in comments],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302 and not Comment.objects.exists()
+    for url in urls:
+        assert "deleted comment" not in fresh_html(client, url)
+
+
+def test_comments_invalidate_by_direct_calls_not_model_signals():
+    assert not post_save.has_listeners(Comment)
+    assert not post_delete.has_listeners(Comment)
