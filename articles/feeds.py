@@ -6,6 +6,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
 
+from newsroom.site import absolute_url
+
 from .models import Article, Author, Section
 
 ITEMS = 30
@@ -18,11 +20,6 @@ class NewsRssFeed(Rss201rev2Feed):
         super().add_item_elements(handler, item)
         if item["updateddate"] is not None:
             handler.addQuickElement("atom:updated", rfc3339_date(item["updateddate"]))
-
-
-def absolute(path):
-    """Return the public URL of a site path (feeds are read far from the request's host)."""
-    return f"{settings.NEWSROOM_SITE_URL}{path}"
 
 
 class ArticleFeed(Feed):
@@ -42,10 +39,10 @@ class ArticleFeed(Feed):
         return f"The latest news from {settings.NEWSROOM_SITE_NAME}."
 
     def link(self, obj):
-        return absolute(reverse("articles:home"))
+        return absolute_url(reverse("articles:home"))
 
     def feed_url(self, obj):
-        return absolute(reverse(self.feed_url_name))
+        return absolute_url(reverse(self.feed_url_name))
 
     @property
     def language(self):
@@ -61,7 +58,7 @@ class ArticleFeed(Feed):
         return item.headline
 
     def item_link(self, item):
-        return absolute(item.get_absolute_url())
+        return absolute_url(item.get_absolute_url())
 
     def item_author_name(self, item):
         *others, last = [author.name for author in item.byline_authors] or [""]
@@ -69,16 +66,16 @@ class ArticleFeed(Feed):
 
     def item_author_link(self, item):
         authors = item.byline_authors
-        return absolute(authors[0].get_absolute_url()) if len(authors) == 1 else None
+        return absolute_url(authors[0].get_absolute_url()) if len(authors) == 1 else None
 
     def item_categories(self, item):
         return [item.section.name]
 
     def item_pubdate(self, item):
-        return item.first_published_at or item.publish_at
+        return item.first_published
 
     def item_updateddate(self, item):
-        return item.material_update_at or self.item_pubdate(item)
+        return item.last_changed
 
 
 class SectionFeed(ArticleFeed):
@@ -96,10 +93,10 @@ class SectionFeed(ArticleFeed):
         return obj.description or f"The latest {obj.name} news from {settings.NEWSROOM_SITE_NAME}."
 
     def link(self, obj):
-        return absolute(obj.get_absolute_url())
+        return absolute_url(obj.get_absolute_url())
 
     def feed_url(self, obj):
-        return absolute(reverse(self.feed_url_name, kwargs={"slug": obj.slug}))
+        return absolute_url(reverse(self.feed_url_name, kwargs={"slug": obj.slug}))
 
     def articles(self, obj):
         return super().articles(obj).filter(section=obj)

@@ -10,6 +10,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models
+from django.db.models.functions import Coalesce, Least
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageOps
@@ -87,6 +88,11 @@ class ArticleQuerySet(models.QuerySet):
         """Return articles editors took down; their URLs answer 410."""
         return self.filter(status=Article.Status.WITHDRAWN)
 
+    def with_dates(self):
+        """Make `first_published` and `last_changed` usable in filter() and order_by(), with the
+        meaning of the Article properties of those names (aggregate over the expressions)."""
+        return self.alias(first_published=FIRST_PUBLISHED, last_changed=LAST_CHANGED)
+
     def with_byline(self):
         """Fetch what a byline and an article link need, in a fixed number of queries."""
         return self.select_related("section").prefetch_related(
@@ -94,6 +100,13 @@ class ArticleQuerySet(models.QuerySet):
                 "bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("order")
             )
         )
+
+
+# The SQL twins of Article.first_published and .last_changed (see ArticleQuerySet.with_dates).
+FIRST_PUBLISHED = Least(
+    Coalesce("first_published_at", "publish_at"), Coalesce("publish_at", "first_published_at")
+)
+LAST_CHANGED = Coalesce("material_update_at", FIRST_PUBLISHED)
 
 
 @reversion.register(follow=["bylines", "corrections"])
@@ -239,9 +252,25 @@ class Article(models.Model):
         )
 
     @property
+    def first_published(self):
+        """When readers first saw the article, or None if they never have nor will.
+
+        The earlier of its first publication and its publication time: an editor who sets a
+        publication time in the past (a backdated story) is taken at their word, and a story
+        unpublished and published again keeps the date readers first saw it.
+        """
+        times = [at for at in (self.first_published_at, self.publish_at) if at is not None]
+        return min(times, default=None)
+
+    @property
+    def last_changed(self):
+        """When the story last changed for readers: its last material update, else publication."""
+        return self.material_update_at or self.first_published
+
+    @property
     def dateline(self):
-        """The date the URL carries: publication, or creation for an unpublished draft."""
-        return timezone.localdate(self.publish_at or self.created_at)
+        """The date the URL carries: first publication, or creation for an unpublished draft."""
+        return timezone.localdate(self.first_published or self.created_at)
 
     @property
     def byline_authors(self):

@@ -6,10 +6,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Max
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Article, Author, Section
+from .models import LAST_CHANGED, Article, Author, Section
 
 # Google News reads only articles first published in the last two days, at most 1,000 of them.
 NEWS_WINDOW = timedelta(hours=48)
@@ -26,25 +25,18 @@ class SiteSitemap(Sitemap):
         return urlsplit(settings.NEWSROOM_SITE_URL).netloc
 
 
-def _with_dates(queryset):
-    return queryset.annotate(
-        first_published=Coalesce("first_published_at", "publish_at"),
-        last_changed=Coalesce("material_update_at", "first_published_at", "publish_at"),
-    )
-
-
 class ArticleSitemap(SiteSitemap):
     """Every published article; lastmod is its last material update."""
 
     def items(self):
-        return _with_dates(Article.objects.published()).order_by("-publish_at", "-pk")
+        return Article.objects.published().with_dates().order_by("-publish_at", "-pk")
 
     def lastmod(self, article):
         return article.last_changed
 
     def get_latest_lastmod(self):
         # The default walks every item; the sitemap index needs only the newest.
-        return self.items().aggregate(latest=Max("last_changed"))["latest"]
+        return self.items().aggregate(latest=Max(LAST_CHANGED))["latest"]
 
 
 class SectionSitemap(SiteSitemap):
@@ -70,7 +62,8 @@ class NewsSitemap(ArticleSitemap):
     def items(self):
         since = timezone.now() - NEWS_WINDOW
         return (
-            _with_dates(Article.objects.published())
+            Article.objects.published()
+            .with_dates()
             .filter(first_published__gte=since)
             .order_by("-first_published", "-pk")[:NEWS_LIMIT]
         )

@@ -1,10 +1,11 @@
 """Background jobs of the articles app, enqueued with transaction.on_commit."""
 
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
+
+from newsroom.site import absolute_url
 
 from .models import Article
 
@@ -29,9 +30,7 @@ def notify_editors_of_review(self, article_id, submitted_by_id):
         return 0
     # Headlines are single-line fields, but a subject must never carry a line break.
     headline = " ".join(article.headline.split())
-    admin_url = settings.NEWSROOM_SITE_URL + reverse(
-        "admin:articles_article_change", args=[article.pk]
-    )
+    admin_url = absolute_url(reverse("admin:articles_article_change", args=[article.pk]))
     who = (submitter.get_full_name() or submitter.get_username()) if submitter else "A writer"
     send_mail(
         subject=f"For review: {headline}",

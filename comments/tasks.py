@@ -15,6 +15,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from newsroom.site import absolute_url
+
 from .models import Comment
 
 logger = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ def send_digest(now=None):
         return 0
     context = {
         "comments": held,
-        "queue_url": settings.NEWSROOM_SITE_URL + reverse("admin:comments_comment_changelist"),
+        "queue_url": absolute_url(reverse("admin:comments_comment_changelist")),
         "site_name": settings.NEWSROOM_SITE_NAME,
     }
     subject = f"{len(held)} comment{'s' if len(held) != 1 else ''} waiting for moderation"
@@ -86,12 +88,11 @@ def send_reply_notification(reply):
         or parent.email == reply.email
     ):
         return False
-    site_url = settings.NEWSROOM_SITE_URL
-    unsubscribe_url = site_url + parent.get_unsubscribe_url()
+    unsubscribe_url = absolute_url(parent.get_unsubscribe_url())
     context = {
         "reply": reply,
         "parent": parent,
-        "reply_url": site_url + reply.get_absolute_url(),
+        "reply_url": absolute_url(reply.get_absolute_url()),
         "unsubscribe_url": unsubscribe_url,
         "site_name": settings.NEWSROOM_SITE_NAME,
     }

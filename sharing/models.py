@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from articles.models import Article
+from newsroom.site import absolute_url
 
 # A worker that claimed a share and then died leaves it "sending"; after this long another
 # worker may take it over. Far longer than sending five messages can take.
@@ -93,7 +94,7 @@ class EmailShare(models.Model):
                 "utm_campaign": self.article.slug,
             }
         )
-        return f"{settings.NEWSROOM_SITE_URL}{self.article.get_absolute_url()}?{query}"
+        return absolute_url(f"{self.article.get_absolute_url()}?{query}")
 
     def mark_spam(self, reason):
         """Keep the share as evidence but never send it, nor keep the addresses typed into it."""

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from newsroom.site import absolute_url
+
 from .. import search
 from ..models import Author, Section
 
@@ -28,12 +30,7 @@ def w3c(value):
     return timezone.localtime(value).replace(microsecond=0).isoformat()
 
 
-@register.filter
-def absolute(url):
-    """Prefix a site path with NEWSROOM_SITE_URL; leave full URLs alone."""
-    if not url or "://" in url:
-        return url
-    return f"{settings.NEWSROOM_SITE_URL}{url}"
+register.filter("absolute", absolute_url)
 
 
 @register.filter
@@ -59,21 +56,15 @@ def feed_links(context):
     }
 
 
-def first_published(article):
-    """Return when readers first saw the article."""
-    return article.first_published_at or article.publish_at
-
-
 def _byline_entity(author):
     if author.is_desk:
         return {"@type": "Organization", "name": author.name}
-    return {"@type": "Person", "name": author.name, "url": absolute(author.get_absolute_url())}
+    return {"@type": "Person", "name": author.name, "url": absolute_url(author.get_absolute_url())}
 
 
 def news_article(article):
     """Return the schema.org NewsArticle describing a published article, as a dict."""
-    url = absolute(article.get_absolute_url())
-    published = first_published(article)
+    url = absolute_url(article.get_absolute_url())
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -81,17 +72,17 @@ def news_article(article):
         "url": url,
         "headline": article.headline,
         "description": article.dek,
-        "datePublished": w3c(published),
+        "datePublished": w3c(article.first_published),
         # Only a material update counts as a modification, not every typo fix an editor saves.
-        "dateModified": w3c(article.material_update_at or published),
+        "dateModified": w3c(article.last_changed),
         "author": [_byline_entity(author) for author in article.byline_authors],
         "publisher": {
             "@type": "Organization",
             "name": settings.NEWSROOM_SITE_NAME,
-            "url": f"{settings.NEWSROOM_SITE_URL}/",
+            "url": absolute_url("/"),
             "logo": {
                 "@type": "ImageObject",
-                "url": absolute(static(settings.NEWSROOM_PUBLISHER_LOGO)),
+                "url": absolute_url(static(settings.NEWSROOM_PUBLISHER_LOGO)),
             },
         },
         "articleSection": article.section.name,
@@ -101,7 +92,7 @@ def news_article(article):
     images = [
         {
             "@type": "ImageObject",
-            "url": absolute(rendition.url),
+            "url": absolute_url(rendition.url),
             "width": rendition.width,
             "height": rendition.height,
         }

@@ -1,7 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import models
 from django.utils import timezone
+from django.utils.feedgenerator import rfc2822_date
 
 from articles.models import Article
 from tests.factories import make_article, make_author
@@ -63,6 +65,91 @@ def test_first_published_is_copied_from_publish_at_for_articles_created_publishe
     at = timezone.now() - timedelta(days=2)
     assert make_article(publish_at=at).first_published_at == at
     assert make_article(status=Article.Status.DRAFT, publish_at=at).first_published_at is None
+
+
+# --- One definition of an article's dates ------------------------------------------------------
+
+
+def dated_articles(now):
+    """Articles whose dates differ in each way the definition has to handle."""
+    backdated = make_article(publish_at=now - timedelta(hours=1))
+    Article.objects.filter(pk=backdated.pk).update(publish_at=now - timedelta(days=3))
+    republished = make_article(publish_at=now - timedelta(days=5))
+    Article.objects.filter(pk=republished.pk).update(publish_at=now - timedelta(hours=2))
+    return {
+        "plain": make_article(publish_at=now - timedelta(days=1)),
+        "updated": make_article(
+            publish_at=now - timedelta(days=2), material_update_at=now - timedelta(hours=5)
+        ),
+        "backdated": Article.objects.get(pk=backdated.pk),
+        "republished": Article.objects.get(pk=republished.pk),
+        "scheduled": make_article(publish_at=now + timedelta(days=1)),
+        "draft": make_article(status=Article.Status.DRAFT, publish_at=None),
+    }
+
+
+def test_first_published_honours_a_publication_time_set_in_the_past():
+    now = timezone.now()
+    articles = dated_articles(now)
+    assert articles["plain"].first_published == now - timedelta(days=1)
+    # An editor moved the publication time back after publishing: their time wins.
+    assert articles["backdated"].first_published == now - timedelta(days=3)
+    # Published again later: readers first saw it five days ago, and the URL keeps that date.
+    republished = articles["republished"]
+    assert republished.first_published == now - timedelta(days=5)
+    assert republished.dateline == timezone.localdate(now - timedelta(days=5))
+    assert articles["scheduled"].first_published == now + timedelta(days=1)
+    assert articles["draft"].first_published is None
+
+
+def test_last_changed_is_the_material_update_else_the_first_publication():
+    now = timezone.now()
+    articles = dated_articles(now)
+    assert articles["updated"].last_changed == now - timedelta(hours=5)
+    assert articles["backdated"].last_changed == now - timedelta(days=3)
+    assert articles["draft"].last_changed is None
+
+
+def test_with_dates_gives_sql_the_same_dates_as_the_properties():
+    articles = dated_articles(timezone.now())
+    in_sql = {
+        pk: (first, last)
+        for pk, first, last in Article.objects.with_dates()
+        .annotate(first=models.F("first_published"), last=models.F("last_changed"))
+        .values_list("pk", "first", "last")
+    }
+    assert in_sql == {a.pk: (a.first_published, a.last_changed) for a in articles.values()}
+    newest_first = Article.objects.with_dates().exclude(first_published=None)
+    assert [a.pk for a in newest_first.order_by("-first_published")] == [
+        a.pk
+        for a in sorted(
+            (a for a in articles.values() if a.first_published),
+            key=lambda a: a.first_published,
+            reverse=True,
+        )
+    ]
+
+
+def test_every_surface_shows_a_backdated_articles_date(client):
+    now = timezone.now().replace(microsecond=0)
+    article = make_article(headline="Backdated story", publish_at=now - timedelta(hours=1))
+    backdated = now - timedelta(hours=30)
+    Article.objects.filter(pk=article.pk).update(publish_at=backdated)
+    article.refresh_from_db()
+    local = timezone.localtime(backdated)
+    w3c = local.isoformat()
+
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert f'<time datetime="{local.isoformat()}">' in html  # the byline
+    assert f'"datePublished": "{w3c}"' in html and f'"dateModified": "{w3c}"' in html
+    assert f'property="article:published_time" content="{w3c}"' in html
+    assert f'property="article:modified_time" content="{w3c}"' in html
+    rss = client.get("/feed/rss/").content.decode()
+    assert f"<pubDate>{rfc2822_date(backdated)}</pubDate>" in rss
+    sitemap = client.get("/sitemap-articles.xml").content.decode()
+    assert f"<lastmod>{w3c}</lastmod>" in sitemap
+    news = client.get("/sitemap-news.xml").content.decode()
+    assert f"<news:publication_date>{w3c}</news:publication_date>" in news
 
 
 def lead_image_article(settings, tmp_path, width, height):
