@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from newsroom import pagecache
+from newsroom.cache import CacheUnavailable, on_reconnect
 
 from .models import Article, ArticleAuthor, Author, Correction, Section
 
@@ -25,13 +26,20 @@ NAV_SECTIONS_SECONDS = 3600
 
 def navigation_sections():
     """Return the sections the site navigation lists, from the shared cache when it has them."""
-    return cache.get_or_set(
-        NAV_SECTIONS_KEY, lambda: list(Section.objects.all()), NAV_SECTIONS_SECONDS
-    )
+    try:
+        return cache.get_or_set(
+            NAV_SECTIONS_KEY, lambda: list(Section.objects.all()), NAV_SECTIONS_SECONDS
+        )
+    except CacheUnavailable:
+        return list(Section.objects.all())
 
 
+@on_reconnect  # a change during an outage could not delete the old list
 def _forget_navigation():
-    cache.delete(NAV_SECTIONS_KEY)
+    try:
+        cache.delete(NAV_SECTIONS_KEY)
+    except CacheUnavailable:
+        pass
 
 
 def site_changed(sender, **kwargs):

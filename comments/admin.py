@@ -9,6 +9,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
+from newsroom.cache import CacheUnavailable
+
 from . import caching, moderation
 from .models import ArticlePolicy, Comment, ListEntry, ModerationAction, Reason, Report
 
@@ -38,7 +40,10 @@ def status_counts():
     100,000 comments on PostgreSQL, where GROUP BY status over the table takes 30-50 ms.
     """
     version = _newest_ids()
-    cached = cache.get(STATUS_COUNTS_KEY)
+    try:
+        cached = cache.get(STATUS_COUNTS_KEY)
+    except CacheUnavailable:
+        cached = None
     if cached and cached[0] == version:
         return cached[1]
     counts = dict.fromkeys(Status.values, 0)
@@ -56,12 +61,18 @@ def status_counts():
     # The outer query only carries the subqueries: one row (none when there are no comments).
     row = Comment.objects.order_by().values(**per_status)[:1]
     counts.update(row[0] if row else {})
-    cache.set(STATUS_COUNTS_KEY, (version, counts), STATUS_COUNTS_SECONDS)
+    try:
+        cache.set(STATUS_COUNTS_KEY, (version, counts), STATUS_COUNTS_SECONDS)
+    except CacheUnavailable:
+        pass  # counted again on the next view
     return counts
 
 
 def forget_status_counts():
-    cache.delete(STATUS_COUNTS_KEY)
+    try:
+        cache.delete(STATUS_COUNTS_KEY)
+    except CacheUnavailable:
+        pass
 
 
 class CappedCountPaginator(Paginator):

@@ -1,12 +1,103 @@
-"""Django's Redis cache backend, with one Redis client per connection pool instead of per call,
-and without memcached's key checks.
+"""Django's Redis cache backend, made to degrade instead of failing the request.
 
-Django builds a new `redis.Redis` client on every cache operation; with redis-py 5+ that costs
-about 0.2 ms, more than the round trip itself on 127.0.0.1. Every cached page and rate-limit
-check pays it, so reuse the client: it is thread-safe and holds no state beyond its pool.
+- One Redis client per connection pool instead of per call, and no memcached key checks.
+  Django builds a new `redis.Redis` client on every cache operation; with redis-py 5+ that costs
+  about 0.2 ms, more than the round trip itself on 127.0.0.1. Every cached page and rate-limit
+  check pays it, so reuse the client: it is thread-safe and holds no state beyond its pool.
+- A Redis that cannot be reached raises `CacheUnavailable`, which the shared mechanisms (page
+  cache, rate limiter, navigation) catch to carry on from the database. After a failure a short
+  circuit breaker answers `CacheUnavailable` at once for NEWSROOM_CACHE_RETRY_SECONDS, so a dead
+  or unreachable Redis costs its connect timeout once per interval, not on every request.
+- When Redis answers again after an outage, the functions registered with `on_reconnect` run
+  once in each process that saw the outage (the page cache retires every page it stored before).
 """
 
+import functools
+import logging
+import threading
+import time
+
+import redis
+from django.conf import settings
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+logger = logging.getLogger(__name__)
+
+
+class CacheUnavailable(Exception):
+    """The shared cache could not be reached, or failed recently and is left alone for now."""
+
+
+_reconnect_hooks = []
+
+
+def on_reconnect(function):
+    """Run `function()` whenever this process reaches the cache again after an outage."""
+    _reconnect_hooks.append(function)
+    return function
+
+
+class CircuitBreaker:
+    """Remember a failure for `reset_seconds`; one caller then tries again (half-open).
+
+    Shared by every thread of the process: Django makes one cache backend per thread.
+    """
+
+    def __init__(self, reset_seconds):
+        self.reset_seconds = reset_seconds
+        self.open_until = 0.0
+        self.failed = False
+        self._lock = threading.Lock()
+
+    @property
+    def is_open(self):
+        return self.failed and time.monotonic() < self.open_until
+
+    def allow(self):
+        if not self.failed:
+            return True
+        with self._lock:
+            now = time.monotonic()
+            if now < self.open_until:
+                return False
+            # Half-open: this caller tries; the others wait out one more interval.
+            self.open_until = now + self.reset_seconds
+            return True
+
+    def record_failure(self, error):
+        with self._lock:
+            if not self.failed:
+                logger.warning(
+                    "Shared cache unreachable (%s); serving from the database, retrying every %s s",
+                    error,
+                    self.reset_seconds,
+                )
+            self.failed = True
+            self.open_until = time.monotonic() + self.reset_seconds
+
+    def record_success(self):
+        with self._lock:
+            recovered, self.failed = self.failed, False
+        if recovered:
+            logger.warning("Shared cache reachable again")
+            for hook in _reconnect_hooks:
+                try:
+                    hook()
+                except CacheUnavailable:
+                    return  # failed again at once; the next recovery runs the hooks again
+                except Exception:
+                    logger.exception("Cache reconnect hook %r failed", hook)
+
+
+_breakers = {}
+_breakers_lock = threading.Lock()
+
+
+def breaker_for(location):
+    with _breakers_lock:
+        if location not in _breakers:
+            _breakers[location] = CircuitBreaker(settings.NEWSROOM_CACHE_RETRY_SECONDS)
+        return _breakers[location]
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -24,12 +115,54 @@ class ReusingRedisCacheClient(RedisCacheClient):
         return client
 
 
+def _guarded(method):
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        breaker = self.breaker
+        if breaker.failed:
+            if not breaker.allow():
+                raise CacheUnavailable("the shared cache failed recently")
+            self._recover()
+        try:
+            return method(self, *args, **kwargs)
+        except redis.RedisError as error:
+            breaker.record_failure(error)
+            raise CacheUnavailable(str(error)) from error
+
+    return guarded
+
+
 class ReusingRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+        self.breaker = breaker_for(server)
+
+    def _recover(self):
+        """Try Redis once; if it answers, run the reconnect hooks before anything reads it."""
+        try:
+            self._cache.get_client(write=True).ping()
+        except redis.RedisError as error:
+            self.breaker.record_failure(error)
+            raise CacheUnavailable(str(error)) from error
+        self.breaker.record_success()
+        if self.breaker.failed:  # a hook found it gone again
+            raise CacheUnavailable("the shared cache failed again")
 
     def validate_key(self, key):
         # Django checks every key, character by character, for memcached's limits (about 60 µs
         # for a page key). Redis has none of them; our keys are ASCII we build ourselves.
         pass
+
+    # Every operation that talks to Redis; the others (get_or_set, decr, ...) call these.
+    add = _guarded(RedisCache.add)
+    get = _guarded(RedisCache.get)
+    set = _guarded(RedisCache.set)
+    touch = _guarded(RedisCache.touch)
+    delete = _guarded(RedisCache.delete)
+    get_many = _guarded(RedisCache.get_many)
+    has_key = _guarded(RedisCache.has_key)
+    incr = _guarded(RedisCache.incr)
+    set_many = _guarded(RedisCache.set_many)
+    delete_many = _guarded(RedisCache.delete_many)
+    clear = _guarded(RedisCache.clear)

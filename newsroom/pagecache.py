@@ -17,10 +17,17 @@ Per-reader values are never frozen into the cache: the page is rendered with pla
 the CSRF token and the comment form's signed timestamp, and each response gets fresh ones. A
 reader with anything personal to see (signed in, or a session holding data such as a pending
 comment) is never served a cached page, and their page is marked private and never stored.
+
+The cache is an accelerator, never a dependency: while it cannot be reached (newsroom.cache
+raises CacheUnavailable), pages are rendered from the database and marked `X-Page-Cache:
+bypass`, and an invalidation that could not be written never fails the write that caused it.
+Every process that saw the outage replaces the site generation when the cache answers again,
+so no page stored before the outage can outlive a change made during it.
 """
 
 import functools
 import hashlib
+import logging
 import secrets
 import time
 
@@ -32,7 +39,10 @@ from django.middleware.csrf import get_token
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import http_date, parse_etags
 
+from newsroom.cache import CacheUnavailable, on_reconnect
 from newsroom.spamtraps import sign_render_time
+
+logger = logging.getLogger(__name__)
 
 GENERATION_PREFIX = "pagecache:generation:"
 PAGE_PREFIX = "pagecache:page:"
@@ -51,7 +61,17 @@ def article_scope(slug):
 
 
 def _replace_generations(scopes):
-    cache.set_many({GENERATION_PREFIX + scope: secrets.token_hex(8) for scope in scopes}, None)
+    try:
+        cache.set_many({GENERATION_PREFIX + scope: secrets.token_hex(8) for scope in scopes}, None)
+    except CacheUnavailable:
+        # Made good by _retire_every_page once the cache is back.
+        logger.warning("Page cache unreachable; %s retired when it returns", ", ".join(scopes))
+
+
+@on_reconnect
+def _retire_every_page():
+    """Replace the site generation, which every page depends on, after an outage."""
+    _replace_generations([SITE])
 
 
 def invalidate(*scopes):
@@ -191,7 +211,10 @@ def shared_page(*, scopes, params=()):
                 GENERATION_PREFIX + scope for scope in (SITE, *scopes(request, **kwargs))
             ]
             page_key = _page_key(request, params)
-            found = cache.get_many([page_key, *generation_keys])
+            try:
+                found = cache.get_many([page_key, *generation_keys])
+            except CacheUnavailable:
+                return _bypass(view(request, *args, **kwargs))
             generations = [found.get(key) for key in generation_keys]
             page = found.get(page_key)
             if page is not None and page["generations"] == generations and None not in generations:
@@ -200,10 +223,13 @@ def shared_page(*, scopes, params=()):
 
             if None in generations:
                 # Evicted or never set: start a new generation, so no older page can match.
-                for key, value in zip(generation_keys, generations, strict=True):
-                    if value is None:
-                        cache.add(key, secrets.token_hex(8), None)
-                found = cache.get_many(generation_keys)
+                try:
+                    for key, value in zip(generation_keys, generations, strict=True):
+                        if value is None:
+                            cache.add(key, secrets.token_hex(8), None)
+                    found = cache.get_many(generation_keys)
+                except CacheUnavailable:
+                    return _bypass(view(request, *args, **kwargs))
                 generations = [found.get(key) for key in generation_keys]
 
             request._pagecache_render = True
@@ -224,14 +250,24 @@ def shared_page(*, scopes, params=()):
                 "generations": generations,
             }
             timeout = _timeout(request)
-            if timeout > 0:
-                cache.set(page_key, page, timeout)
             page["source"] = "miss"
+            if timeout > 0:
+                try:
+                    cache.set(page_key, page, timeout)
+                except CacheUnavailable:
+                    page["source"] = "bypass"
             return _serve(request, page)
 
         return wrapped
 
     return decorator
+
+
+def _bypass(response):
+    """Mark a page rendered from the database because the cache could not be reached."""
+    response = _personal(response)
+    response["X-Page-Cache"] = "bypass"
+    return response
 
 
 def _personal(response):

@@ -31,6 +31,11 @@ def env_int(name, default):
     return int(value) if value else default
 
 
+def env_float(name, default):
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
 def env_list(name, default=()):
     value = os.environ.get(name)
     if value is None:
@@ -131,6 +136,12 @@ if REDIS_URL:
             "BACKEND": "newsroom.cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "newsroom",
+            # A Redis that is down or unreachable must cost a request a fraction of a second,
+            # once per NEWSROOM_CACHE_RETRY_SECONDS (newsroom/cache.py), never a hang.
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("NEWSROOM_CACHE_TIMEOUT", 0.5),
+                "socket_timeout": env_float("NEWSROOM_CACHE_TIMEOUT", 0.5),
+            },
         }
     }
 else:
@@ -141,6 +152,9 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
+# Publishing to a broker that is down fails fast: what a task sends is stored first and swept up.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -232,6 +246,9 @@ NEWSROOM_PAGE_CACHE_SECONDS = env_int("NEWSROOM_PAGE_CACHE_SECONDS", 600)
 # How long browsers and CDNs may reuse a page without asking again (they always may revalidate
 # with ETag). 0 keeps take-downs and corrections instant everywhere.
 NEWSROOM_PAGE_MAX_AGE = env_int("NEWSROOM_PAGE_MAX_AGE", 0)
+# After the shared cache fails, requests leave it alone (pages from the database, rate limits
+# per process) for this long before one of them tries it again.
+NEWSROOM_CACHE_RETRY_SECONDS = env_int("NEWSROOM_CACHE_RETRY_SECONDS", 5)
 
 # Spam traps on reader forms (newsroom.spamtraps): a post sooner than this after the form was
 # shown, or later than the maximum age, is treated as automated.

@@ -102,3 +102,23 @@ def page(browser):
 def screenshot_dir():
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+@pytest.fixture
+def unreachable_cache(settings):
+    """Point the default cache at a Redis port nobody listens on (a Redis that is down)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "newsroom.cache.ReusingRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    from newsroom.cache import breaker_for
+
+    return breaker_for(f"redis://127.0.0.1:{port}/0")

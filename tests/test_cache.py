@@ -31,3 +31,58 @@ def test_the_redis_cache_reuses_one_client_per_pool():
     backend.delete("answer")
     assert backend._cache.get_client(write=True) is client
     assert backend.get("answer") is None
+
+
+# --- A Redis that is down: typed errors, and a breaker that stops asking --------------------
+
+
+def test_an_unreachable_redis_raises_cache_unavailable(unreachable_cache):
+    from newsroom.cache import CacheUnavailable
+
+    with pytest.raises(CacheUnavailable):
+        cache.get("anything")
+    assert unreachable_cache.is_open
+
+
+def test_the_open_breaker_answers_without_connecting_until_its_interval_passes(
+    unreachable_cache, monkeypatch
+):
+    from redis.connection import Connection
+
+    from newsroom.cache import CacheUnavailable
+
+    attempts = []
+    real_connect = Connection.connect
+    monkeypatch.setattr(
+        Connection, "connect", lambda self: attempts.append(1) or real_connect(self)
+    )
+    for _ in range(20):
+        with pytest.raises(CacheUnavailable):
+            cache.get("anything")
+    assert len(attempts) == 1
+    unreachable_cache.open_until = 0  # the retry interval has passed
+    with pytest.raises(CacheUnavailable):
+        cache.get("anything")
+    assert len(attempts) == 2
+
+
+def test_reconnect_hooks_run_once_when_the_cache_answers_again():
+    from newsroom.cache import CircuitBreaker, on_reconnect
+
+    calls = []
+    hook = on_reconnect(lambda: calls.append("reconnected"))
+    try:
+        breaker = CircuitBreaker(reset_seconds=5)
+        breaker.record_success()
+        assert calls == []  # no outage, nothing to make good
+        breaker.record_failure(ConnectionError("refused"))
+        assert not breaker.allow()
+        breaker.open_until = 0
+        assert breaker.allow()
+        breaker.record_success()
+        breaker.record_success()
+        assert calls == ["reconnected"]
+    finally:
+        from newsroom import cache as newsroom_cache
+
+        newsroom_cache._reconnect_hooks.remove(hook)

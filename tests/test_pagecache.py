@@ -347,3 +347,56 @@ def test_once_their_comment_is_approved_the_reader_gets_shared_pages_again(
     html = reader.get(url).content.decode()
     assert "night buses" in html and "awaiting moderation" not in html
     assert reader.get(url)["X-Page-Cache"] in {"hit", "miss"}
+
+
+# --- The cache is down: pages from the database, writes never rolled back ----------------------
+
+
+def test_without_the_cache_pages_render_from_the_database_marked_bypass(
+    client, article, unreachable_cache
+):
+    for url in ["/", article.section.get_absolute_url(), article.get_absolute_url()]:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["X-Page-Cache"] == "bypass"
+        assert "private" in response["Cache-Control"]
+    assert article.headline in response.content.decode()
+
+
+def test_a_comment_is_stored_when_its_invalidation_cannot_reach_the_cache(
+    client, article, unreachable_cache, settings
+):
+    settings.NEWSROOM_SPAM_MIN_SECONDS = 0
+    settings.NEWSROOM_COMMENTS_MODE = "post"
+    response = client.post(
+        f"/comments/post/{article.pk}/",
+        {
+            "name": "Asha Rao",
+            "email": "asha@example.org",
+            "body": "Posted while the cache was down.",
+            "rendered_at": spamtraps.sign_render_time(),
+            "website": "",
+        },
+    )
+    assert response.status_code == 302
+    assert Comment.objects.get().body == "Posted while the cache was down."
+    page = client.get(article.get_absolute_url())
+    assert "Posted while the cache was down." in page.content.decode()
+
+
+def test_pages_stored_before_an_outage_are_retired_when_the_cache_returns(client, article):
+    from newsroom.cache import CircuitBreaker
+
+    assert article.headline in cached(client, article.get_absolute_url())
+    # A change made while this process could not reach the cache: its invalidation is lost.
+    Article.objects.filter(pk=article.pk).update(headline="Bridge closes again")
+    breaker = CircuitBreaker(reset_seconds=5)
+    breaker.record_failure(ConnectionError("refused"))
+    breaker.record_success()  # the cache answers again
+    response, html = get(client, article.get_absolute_url())
+    assert response["X-Page-Cache"] == "miss"
+    assert "Bridge closes again" in html
+
+
+def test_navigation_comes_from_the_database_without_the_cache(article, unreachable_cache):
+    assert [section.pk for section in navigation_sections()] == [article.section_id]

@@ -56,3 +56,15 @@ def test_client_ip_is_the_socket_address_without_a_proxy(rf, settings):
     settings.SECURE_PROXY_SSL_HEADER = None
     request = rf.get("/", REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="6.6.6.6")
     assert client_ip(request) == "198.51.100.4"
+
+
+def test_without_the_shared_cache_limits_are_counted_per_process_and_logged(
+    unreachable_cache, caplog, db
+):
+    rates = [Rate(2, 60)]
+    now = 1_800_000_000
+    assert hit("comment", "offline@example.org", rates, now=now) is None
+    assert hit("comment", "offline@example.org", rates, now=now + 1) is None
+    assert hit("comment", "offline@example.org", rates, now=now + 2) == 58
+    assert hit("comment", "offline@example.org", rates, now=now + 60) is None
+    assert "counted in this process only" in caplog.text
