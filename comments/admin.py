@@ -1,11 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, Func, IntegerField, OuterRef, Subquery
+from django.db.models import Exists, Func, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
@@ -33,6 +37,12 @@ def _newest_ids():
     return tuple(newest[0].values()) if newest else (None, None)
 
 
+def _count_of(queryset):
+    """Return a subquery counting the queryset's rows (0 when none)."""
+    count = queryset.order_by().values(n=Func(template="COUNT(*)", output_field=IntegerField()))
+    return Coalesce(Subquery(count), 0)
+
+
 def status_counts():
     """Return {status: count} for every status, from the cache or with one query.
 
@@ -47,17 +57,7 @@ def status_counts():
     if cached and cached[0] == version:
         return cached[1]
     counts = dict.fromkeys(Status.values, 0)
-    per_status = {
-        value: Coalesce(
-            Subquery(
-                Comment.objects.filter(status=value)
-                .order_by()
-                .values(n=Func(template="COUNT(*)", output_field=IntegerField()))
-            ),
-            0,
-        )
-        for value in Status.values
-    }
+    per_status = {value: _count_of(Comment.objects.filter(status=value)) for value in Status.values}
     # The outer query only carries the subqueries: one row (none when there are no comments).
     row = Comment.objects.order_by().values(**per_status)[:1]
     counts.update(row[0] if row else {})
@@ -82,7 +82,8 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list.order_by()[: self.CAP + 1].count()
+        # Only the ids: the queue's per-row annotations would otherwise run for every counted row.
+        return self.object_list.order_by().values("pk")[: self.CAP + 1].count()
 
     @property
     def is_capped(self):
@@ -156,6 +157,26 @@ class ArticleFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _earlier_by_same_email(*statuses):
+    # Comments of the same author, by the (email, status) index; guests without email have none.
+    return _count_of(
+        Comment.objects.filter(email=OuterRef("email"), status__in=statuses)
+        .exclude(email="")
+        .exclude(pk=OuterRef("pk"))
+    )
+
+
+# The one-click decisions of a queue row: the POST value, the moderation verb, the past tense.
+ROW_DECISIONS = {
+    "approve": (moderation.approve, "approved"),
+    "reject": (moderation.reject, "rejected"),
+    "spam": (moderation.mark_spam, "marked as spam"),
+}
+BAN = "ban"
+THREAD_CONTEXT_LIMIT = 50
+AUTHOR_HISTORY_LIMIT = 20
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -209,7 +230,16 @@ class CommentAdmin(admin.ModelAdmin):
     """The moderation queue."""
 
     form = CommentAdminForm
-    list_display = ["excerpt", "author", "article_link", "status", "why", "report_count", "age"]
+    list_display = [
+        "excerpt",
+        "author",
+        "article_link",
+        "status",
+        "why",
+        "report_count",
+        "age",
+        "row_actions",
+    ]
     list_display_links = ["excerpt"]
     list_filter = [StatusFilter, ReasonFilter, ArticleFilter]
     list_select_related = ["article"]
@@ -232,6 +262,8 @@ class CommentAdmin(admin.ModelAdmin):
         "as_readers_see_it",
         "report_count",
         "notify_replies",
+        "thread_context",
+        "author_history",
     ]
     fieldsets = [
         (None, {"fields": ["status", "moderation_note"]}),
@@ -240,8 +272,14 @@ class CommentAdmin(admin.ModelAdmin):
             {"fields": ["as_readers_see_it", "body", "article_link", "parent_link", "created"]},
         ),
         ("Author", {"fields": ["name", "email", "ip_address", "notify_replies"]}),
+        ("Thread", {"fields": ["thread_context"]}),
+        ("The author’s earlier comments", {"fields": ["author_history"]}),
     ]
     inlines = [ReasonInline, ReportInline, ModerationActionInline]
+
+    class Media:
+        css = {"all": ["comments/admin/queue.css"]}
+        js = ["comments/admin/queue.js"]
 
     # --- Permissions: model permissions, plus moderate_comment for the decisions -------------
 
@@ -257,7 +295,21 @@ class CommentAdmin(admin.ModelAdmin):
     # --- The list ----------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("reasons")
+        # The author's track record, counted in the page's own query, for the rows shown only.
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("reasons")
+            .annotate(
+                earlier_approved=_earlier_by_same_email(Status.APPROVED),
+                earlier_removed=_earlier_by_same_email(Status.REJECTED, Status.SPAM),
+            )
+        )
+
+    def get_list_display(self, request):
+        if self.has_moderate_permission(request):
+            return self.list_display
+        return [name for name in self.list_display if name != "row_actions"]
 
     def status_counts(self, request):
         if not hasattr(request, "_comment_status_counts"):
@@ -283,7 +335,20 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.display(description="author", ordering="name")
     def author(self, comment):
-        return format_html("{}<br><small>{}</small>", comment.name, comment.email or "—")
+        approved, removed = comment.earlier_approved, comment.earlier_removed
+        record = (
+            f"{approved} approved, {removed} rejected or spam"
+            if approved or removed
+            else "No earlier comments"
+        )
+        return format_html(
+            '{}<br><small>{}</small><br><small>{}</small><br><a href="{}#thread-context">'
+            "Thread and history</a>",
+            comment.name,
+            comment.email or "—",
+            record,
+            reverse("admin:comments_comment_change", args=[comment.pk]),
+        )
 
     @admin.display(description="article")
     def article_link(self, comment):
@@ -325,7 +390,158 @@ class CommentAdmin(admin.ModelAdmin):
             mark_safe(comment.body_html),  # noqa: S308 - bleach-cleaned on save
         )
 
+    @admin.display(description="decide")
+    def row_actions(self, comment):
+        # Buttons of the changelist form that post to this row's own URL instead (formaction):
+        # no nested forms, the form's CSRF token goes along, and it works without JavaScript.
+        url = reverse("admin:comments_comment_moderate", args=[comment.pk])
+        url = f"{url}?seen={comment.status}"
+        buttons = [
+            ("approve", Status.APPROVED, "Approve", "a"),
+            ("reject", Status.REJECTED, "Reject", "r"),
+            ("spam", Status.SPAM, "Spam", "s"),
+        ]
+        return format_html(
+            '<div class="queue-actions">{}'
+            '<button type="submit" class="button queue-ban" formaction="{}" formmethod="post" '
+            'name="decision" value="{}" title="Block their email and IP address and mark every '
+            'held comment of theirs as spam">Ban author</button></div>',
+            format_html_join(
+                "",
+                '<button type="submit" class="button" formaction="{}" formmethod="post" '
+                'name="decision" value="{}" aria-keyshortcuts="{}">{}</button>',
+                (
+                    (url, value, key, label)
+                    for value, outcome, label, key in buttons
+                    if outcome != comment.status
+                ),
+            ),
+            url,
+            BAN,
+        )
+
+    @admin.display(description="thread")
+    def thread_context(self, comment):
+        """Show the whole thread the comment belongs to, this comment marked, in one query."""
+        root_id = comment.thread_id or comment.pk
+        thread = list(
+            Comment.objects.filter(Q(pk=root_id) | Q(thread_id=root_id)).order_by("created", "pk")[
+                :THREAD_CONTEXT_LIMIT
+            ]
+        )
+        items = format_html_join(
+            "",
+            '<li class="queue-thread-item depth-{}"{}><strong>{}</strong> · {} · <em>{}</em>'
+            '<div class="comment-body">{}</div></li>',
+            (
+                (
+                    min(each.depth, 3),
+                    mark_safe(' aria-current="true"') if each.pk == comment.pk else "",
+                    each.name,
+                    each.created.strftime("%Y-%m-%d %H:%M UTC"),
+                    each.get_status_display(),
+                    # body_html is bleach-cleaned on save (comments.sanitize).
+                    mark_safe(each.body_html),  # noqa: S308
+                )
+                for each in thread
+            ),
+        )
+        start = "Replies to a thread" if comment.thread_id else "Starts a thread"
+        return format_html(
+            '<div id="thread-context"><p>{} on “{}”.</p><ol class="queue-thread">{}</ol></div>',
+            start,
+            comment.article.headline,
+            items,
+        )
+
+    @admin.display(description="earlier comments")
+    def author_history(self, comment):
+        """List the author's earlier comments (same email) with their outcomes, in one query."""
+        if not comment.email:
+            return "No email address given, so no history."
+        earlier = list(
+            Comment.objects.by_email(comment.email)
+            .exclude(pk=comment.pk)
+            .select_related("article")
+            .order_by("-created", "-pk")[:AUTHOR_HISTORY_LIMIT]
+        )
+        if not earlier:
+            return "No earlier comments: this is their first."
+        return format_html(
+            '<ul id="author-history" class="queue-history">{}</ul>',
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a> · <strong>{}</strong> on “{}”: {}</li>',
+                (
+                    (
+                        reverse("admin:comments_comment_change", args=[each.pk]),
+                        each.created.strftime("%Y-%m-%d %H:%M UTC"),
+                        each.get_status_display(),
+                        each.article.headline,
+                        each.body if len(each.body) <= 140 else each.body[:139] + "…",
+                    )
+                    for each in earlier
+                ),
+            ),
+        )
+
     # --- Decisions ---------------------------------------------------------------------------
+
+    def get_urls(self):
+        moderate = path(
+            "<int:pk>/moderate/",
+            self.admin_site.admin_view(self.moderate_view),
+            name="comments_comment_moderate",
+        )
+        return [moderate, *super().get_urls()]
+
+    def moderate_view(self, request, pk):
+        """Apply one row's decision: POST only, permission checked on the comment as stored now."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        comment = Comment.objects.select_related("article").filter(pk=pk).first()
+        if comment is None or not self.has_change_permission(request, comment):
+            raise PermissionDenied
+        decision = request.POST.get("decision")
+        seen = request.GET.get("seen")
+        if decision not in ROW_DECISIONS and decision != BAN:
+            return self._decided(request, "Choose approve, reject, spam or ban.", status=400)
+        if seen and seen != comment.status:
+            # Someone else decided since this moderator loaded the queue: keep their decision.
+            last = comment.actions.select_related("by").order_by("-created", "-pk").first()
+            who = f" by {last.actor}" if last else ""
+            message = f"Not changed: this comment is already {comment.get_status_display()}{who}."
+            return self._decided(request, message, comment=comment, status=409)
+        if decision == BAN:
+            marked = moderation.ban_author(comment, by=request.user)
+            message = (
+                f"Banned {comment.name}: email and IP blocked; "
+                f"{marked} comment{'s' if marked != 1 else ''} marked as spam."
+            )
+        else:
+            decide, done = ROW_DECISIONS[decision]
+            decide(comment, by=request.user)
+            message = f"{comment.name}’s comment on “{comment.article.headline}” {done}."
+        return self._decided(request, message, comment=comment)
+
+    def _decided(self, request, message, *, comment=None, status=200):
+        if "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse(
+                {
+                    "ok": status == 200,
+                    "message": message,
+                    "status": comment.status if comment else None,
+                    "status_label": comment.get_status_display() if comment else None,
+                },
+                status=status,
+            )
+        self.message_user(request, message, messages.SUCCESS if status == 200 else messages.ERROR)
+        back = request.headers.get("Referer", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = reverse("admin:comments_comment_changelist")
+        return HttpResponseRedirect(back)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)

@@ -192,3 +192,168 @@ def test_moderators_edit_the_blocked_and_watched_lists(moderator_client):
     )
     assert response.status_code == 302
     assert ListEntry.objects.get().value == "casino"
+
+
+# --- One-click decisions from a row -------------------------------------------------------------
+
+
+def moderate_url(comment, seen="held"):
+    return f"{CHANGELIST}{comment.pk}/moderate/?seen={seen}"
+
+
+def decide(client, comment, decision, **headers):
+    return client.post(
+        moderate_url(comment), {"decision": decision}, headers={"accept": "application/json"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("decision", "outcome"),
+    [("approve", Status.APPROVED), ("reject", Status.REJECTED), ("spam", Status.SPAM)],
+)
+def test_one_click_decision_from_the_row(moderator_client, decision, outcome):
+    comment = make_comment(status=Status.HELD, name="Asha Rao")
+    response = decide(moderator_client, comment, decision)
+    assert response.status_code == 200
+    assert response.json()["ok"] and response.json()["status"] == outcome
+    comment.refresh_from_db()
+    assert comment.status == outcome
+    row = comment.actions.get()
+    assert (row.from_status, row.to_status, row.by.username) == ("held", outcome, "moderators")
+
+
+def test_every_row_has_its_buttons_posting_to_its_own_url(moderator_client):
+    comment = make_comment(status=Status.HELD)
+    html = moderator_client.get(CHANGELIST).content.decode()
+    url = moderate_url(comment)
+    for value in ["approve", "reject", "spam", "ban"]:
+        assert f'formaction="{url}" formmethod="post" name="decision" value="{value}"' in html
+
+
+def test_one_click_decision_runs_a_fixed_number_of_queries(
+    moderator_client, django_assert_max_num_queries
+):
+    article = make_article()
+    first, second = (make_comment(article, status=Status.HELD) for _ in range(2))
+    decide(moderator_client, first, "reject")  # warms the session and the permission lookups
+    for _ in range(30):
+        make_comment(article, status=Status.HELD)
+    # Session, user, the comment with its article, the moderator's permissions (user and
+    # group); then the decision itself: the UPDATE and its audit row, in one transaction (the
+    # test's savepoint and its release count as two more).
+    with django_assert_max_num_queries(9):
+        assert decide(moderator_client, second, "reject").status_code == 200
+
+
+def test_without_javascript_the_decision_returns_to_the_queue_with_a_message(moderator_client):
+    comment = make_comment(status=Status.HELD, name="Ravi Menon")
+    queue = f"http://testserver{CHANGELIST}?status=held&q=Ravi"
+    response = moderator_client.post(
+        moderate_url(comment), {"decision": "approve"}, headers={"referer": queue}, follow=True
+    )
+    assert response.redirect_chain[0][0] == queue
+    assert "Ravi Menon’s comment on" in response.content.decode()
+    comment.refresh_from_db()
+    assert comment.status == Status.APPROVED
+
+
+def test_a_foreign_referer_is_not_followed(moderator_client):
+    comment = make_comment(status=Status.HELD)
+    response = moderator_client.post(
+        moderate_url(comment), {"decision": "approve"}, headers={"referer": "https://evil.test/"}
+    )
+    assert response["Location"] == CHANGELIST
+
+
+def test_row_decisions_need_post_csrf_and_the_moderate_role(client):
+    comment = make_comment(status=Status.HELD)
+    moderator = staff("Moderators")
+    client.force_login(moderator)
+    assert client.get(moderate_url(comment)).status_code == 405
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(moderator)
+    assert strict.post(moderate_url(comment), {"decision": "approve"}).status_code == 403
+    writer = Client()
+    writer.force_login(staff("Writers"))
+    assert writer.post(moderate_url(comment), {"decision": "approve"}).status_code == 403
+    viewer = Client()
+    user = User.objects.create_user("viewer", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="view_comment"))
+    viewer.force_login(user)
+    assert viewer.post(moderate_url(comment), {"decision": "approve"}).status_code == 403
+    assert decide(client, comment, "publish").status_code == 400
+    comment.refresh_from_db()
+    assert comment.status == Status.HELD
+    assert not comment.actions.exists()
+
+
+def test_a_comment_decided_meanwhile_by_someone_else_is_left_alone(moderator_client):
+    comment = make_comment(status=Status.HELD)
+    other = User.objects.create_user("asha", is_staff=True)
+    from comments import moderation
+
+    moderation.approve(comment, by=other)
+    response = decide(moderator_client, comment, "spam")
+    assert response.status_code == 409
+    assert response.json()["message"] == "Not changed: this comment is already Approved by asha."
+    comment.refresh_from_db()
+    assert comment.status == Status.APPROVED
+    assert comment.actions.count() == 1
+
+
+def test_ban_author_from_the_row(moderator_client):
+    comment = make_comment(status=Status.HELD, email="troll@example.org", ip_address="192.0.2.7")
+    other = make_comment(status=Status.HELD, email="troll@example.org")
+    unrelated = make_comment(status=Status.HELD)
+    response = decide(moderator_client, comment, "ban")
+    assert response.json()["message"].endswith("2 comments marked as spam.")
+    assert ListEntry.objects.filter(kind="blocked_email", value="troll@example.org").exists()
+    assert ListEntry.objects.filter(kind="blocked_ip", value="192.0.2.7").exists()
+    other.refresh_from_db()
+    unrelated.refresh_from_db()
+    assert (other.status, unrelated.status) == (Status.SPAM, Status.HELD)
+
+
+# --- Context one click away ---------------------------------------------------------------------
+
+
+def test_row_shows_the_authors_record_and_links_thread_and_history(moderator_client):
+    article = make_article()
+    for status in [Status.APPROVED, Status.APPROVED, Status.SPAM]:
+        make_comment(article, email="farah@example.org", status=status)
+    comment = make_comment(article, email="farah@example.org", status=Status.HELD)
+    newcomer = make_comment(article, email="", status=Status.HELD)
+    response = moderator_client.get(CHANGELIST)
+    rows = {c.pk: c for c in response.context["cl"].result_list}
+    assert (rows[comment.pk].earlier_approved, rows[comment.pk].earlier_removed) == (2, 1)
+    assert (rows[newcomer.pk].earlier_approved, rows[newcomer.pk].earlier_removed) == (0, 0)
+    html = response.content.decode()
+    assert "2 approved, 1 rejected or spam" in html
+    assert f'href="{CHANGELIST}{comment.pk}/change/#thread-context">Thread and history' in html
+    assert "No earlier comments" in html
+
+
+def test_change_page_shows_the_thread_and_the_authors_earlier_comments(moderator_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    article = make_article(headline="Tram depot")
+    start = timezone.now() - timedelta(hours=3)
+    root = make_comment(article, body="Where will the depot go?", created=start)
+    reply = make_comment(
+        article, parent=root, body="Next to the river.", email="owen@example.org",
+        status=Status.HELD, created=start + timedelta(minutes=5),
+    )  # fmt: skip
+    make_comment(make_article(headline="Bridge"), email="owen@example.org",
+                 status=Status.REJECTED, body="An earlier rant")  # fmt: skip
+    html = moderator_client.get(f"{CHANGELIST}{reply.pk}/change/").content.decode()
+    assert "Replies to a thread on “Tram depot”" in html
+    thread = html[html.index('id="thread-context"') :]
+    assert thread.index("Where will the depot go?") < thread.index("Next to the river.")
+    assert 'aria-current="true"><strong>Reader' in thread
+    assert "<strong>Rejected</strong> on “Bridge”: An earlier rant" in html

@@ -1,6 +1,7 @@
 import io
 
 import pytest
+from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -13,3 +14,21 @@ def demo_article():
     with override_settings(DEBUG=True):
         call_command("load_demo", "--no-accounts", stdout=io.StringIO())
     return Article.objects.get(slug="ministers-open-bilateral-dialogue")
+
+
+@pytest.fixture
+def moderator():
+    # Browser tests flush the database, so the role is rebuilt here as the migration makes it.
+    group, _ = Group.objects.get_or_create(name="Moderators")
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="comments"))
+    user = User.objects.create_user("moderator", password="a-long-test-password", is_staff=True)
+    user.groups.add(group)
+    return user
+
+
+def log_in(page, live_server, next_url):
+    """Sign the moderator in through the admin's login form and open next_url."""
+    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
+    page.get_by_label("Username").fill("moderator")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()

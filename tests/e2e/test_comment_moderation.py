@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 
 from comments.models import Comment
@@ -37,16 +36,6 @@ def article(settings):
         created=start + timedelta(minutes=40),
     )
     return article
-
-
-@pytest.fixture
-def moderator():
-    # Browser tests flush the database, so the role is rebuilt here as the migration makes it.
-    group, _ = Group.objects.get_or_create(name="Moderators")
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="comments"))
-    user = User.objects.create_user("moderator", password="a-long-test-password", is_staff=True)
-    user.groups.add(group)
-    return user
 
 
 def test_reader_posts_moderator_approves_another_reader_sees_it(
