@@ -3,9 +3,11 @@ import functools
 
 from django.conf import settings
 from django.db.models import Max
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition
 from django.views.generic import DetailView, ListView
 
@@ -58,8 +60,22 @@ class AuthorView(ArticleListMixin, ListView):
         return super().get_context_data(author=self.author, **kwargs)
 
 
+# Where the comments go in an article page kept as a fragment (ArticleDetailView).
+COMMENT_SLOTS = {
+    "count": mark_safe("<!--newsroom:comment-count-->"),
+    "thread": mark_safe("<!--newsroom:comment-thread-->"),
+}
+
+
 class ArticleDetailView(PublishedArticleMixin, DetailView):
-    """The article at its one canonical URL; staff editors also see unpublished previews."""
+    """The article at its one canonical URL; staff editors also see unpublished previews.
+
+    Rendered for the page cache, the page without its comments is a fragment kept until the
+    site changes: a new or moderated comment re-renders the thread alone, without loading the
+    article again.
+    """
+
+    comments_in_fragment = True
 
     def get_queryset(self):
         if self.request.user.has_perm("articles.change_article"):
@@ -73,6 +89,10 @@ class ArticleDetailView(PublishedArticleMixin, DetailView):
             datetime.date(int(kwargs["year"]), int(kwargs["month"]), int(kwargs["day"]))
         except ValueError:
             raise Http404("No such date.") from None
+        if self.comments_in_fragment and pagecache.is_rendering_for_cache(request):
+            shell = pagecache.site_fragment(request, f"article:{request.path}", self._render_shell)
+            if shell is not None:
+                return self._with_comments(shell)
         try:
             self.object = self.get_object()
         except Http404:
@@ -82,7 +102,7 @@ class ArticleDetailView(PublishedArticleMixin, DetailView):
         if request.path != canonical_url:
             return redirect(canonical_url, permanent=not is_preview)
         context = self.get_context_data(
-            is_preview=is_preview, **pagecache.form_placeholders(request)
+            is_preview=is_preview, **pagecache.shared_page_context(request)
         )
         response = self.render_to_response(context)
         return _private_noindex(response) if is_preview else response
@@ -90,6 +110,37 @@ class ArticleDetailView(PublishedArticleMixin, DetailView):
     def get_canonical_path(self):
         """Return the one path this page answers at; any other date or slug redirects there."""
         return self.object.get_absolute_url()
+
+    def _render_shell(self):
+        """Return the page with slots for its comments, or None unless it is a reader's page."""
+        try:
+            self.object = self.get_object()
+        except Http404:
+            return None
+        if not self.object.is_published() or self.request.path != self.get_canonical_path():
+            return None
+        context = self.get_context_data(
+            is_preview=False,
+            comment_slots=COMMENT_SLOTS,
+            **pagecache.shared_page_context(self.request),
+        )
+        return {
+            "html": self.render_to_response(context).render().content.decode(),
+            # What the thread needs of the article: its own fields, no related rows.
+            "article": {
+                f.attname: getattr(self.object, f.attname) for f in Article._meta.concrete_fields
+            },
+        }
+
+    def _with_comments(self, shell):
+        article = Article(**shell["article"])
+        thread = get_template("comments/article_comments.html").render(
+            {"article": article, "request": self.request, "is_shared_page": True}
+        )
+        # The thread counted the approved comments; the toolbar shows the same number.
+        total = article._approved_comment_counts["total"]
+        html = shell["html"].replace(COMMENT_SLOTS["count"], str(total), 1)
+        return HttpResponse(html.replace(COMMENT_SLOTS["thread"], thread, 1))
 
 
 def article_shortlink(request, slug):
@@ -142,6 +193,7 @@ class ArticlePrintView(ArticleDetailView):
     """A print-friendly copy of a published article, under the article's own URL."""
 
     template_name = "articles/article_print.html"
+    comments_in_fragment = False
 
     def get_queryset(self):
         # PublishedArticleMixin's queryset, skipping the editors' preview: nobody prints a draft.

@@ -84,13 +84,14 @@ def render_form_fields(form):
     """Return the crispy-rendered fields of the comment form, as safe HTML.
 
     A blank form for an anonymous reader is the same for every article except its signed
-    timestamp, so it is rendered once per process and language, and the timestamp put in.
+    timestamp (empty on a cached page), so it is rendered once per process and language, and the
+    timestamp put in.
     """
     rendered_at = form["rendered_at"].value()
     is_blank = not form.is_bound and form.prefix is None and form.auto_id == "id_%s"
     if (
         not is_blank
-        or not rendered_at
+        or rendered_at is None
         or any(value is not None for key, value in form.initial.items() if key != "rendered_at")
     ):
         return render_crispy_form(form)

@@ -6,7 +6,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.models import Article
 from articles.views import ArticleDetailView
+from newsroom.crossorigin import origin_protected
 from newsroom.ratelimit import client_ip
+from newsroom.spamtraps import sign_render_time
 
 from . import moderation, pending
 from .forms import CommentForm, ReportForm
@@ -26,7 +28,18 @@ def _closed(request, article):
     return render(request, "comments/closed.html", {"article": article}, status=403)
 
 
+def _ask_to_send_again(request, article):
+    """Show the form again, the reader's text kept, with the timestamp a cached page lacks."""
+    data = request.POST.copy()
+    data["rendered_at"] = sign_render_time()
+    form = CommentForm(data, article=article, user=request.user)
+    form.is_valid()
+    form.add_error(None, "Please check your comment and press “Post comment” again to send it.")
+    return _article_page(request, article, form, status=400)
+
+
 @require_POST
+@origin_protected  # the form is on cached pages, which carry no CSRF token
 def post_comment(request, article_id):
     """Accept a comment or reply: run the moderation pipeline, store it, and show where it is."""
     article = get_object_or_404(Article.objects.published(), pk=article_id)
@@ -35,6 +48,9 @@ def post_comment(request, article_id):
     form = CommentForm(request.POST, article=article, user=request.user)
     if not form.is_valid():
         return _article_page(request, article, form, status=400)
+    if form.is_missing_render_time():
+        # Sent from a cached page without JavaScript (our script adds the timestamp).
+        return _ask_to_send_again(request, article)
     data = form.cleaned_data
     submission = moderation.Submission(
         article=article,

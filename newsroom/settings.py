@@ -80,8 +80,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Below WhiteNoise, which serves static files already compressed. Django's GZip adds random
-    # padding against BREACH, and every CSRF token on our pages is masked per response.
+    # Anonymous readers' pages from this worker's memory, before sessions, CSRF and auth.
+    "newsroom.pagecache.PageCacheMiddleware",
+    # Below WhiteNoise and the page cache, which serve their files and pages pre-compressed (no
+    # secret is in a cached page). GZip compresses the rest: Django's adds random padding against
+    # BREACH, and every CSRF token on those pages is masked per response.
     "django.middleware.gzip.GZipMiddleware",
     "newsroom.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -187,7 +190,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "newsroom.staticstorage.GzipManifestStaticFilesStorage"
         )
     },
 }
@@ -249,6 +252,12 @@ NEWSROOM_PAGE_MAX_AGE = env_int("NEWSROOM_PAGE_MAX_AGE", 0)
 # After the shared cache fails, requests leave it alone (pages from the database, rate limits
 # per process) for this long before one of them tries it again.
 NEWSROOM_CACHE_RETRY_SECONDS = env_int("NEWSROOM_CACHE_RETRY_SECONDS", 5)
+# Each worker keeps the most recently used pages in its own memory, up to this many megabytes
+# (pre-compressed; a hit asks Redis only whether the page is still current). 0 turns it off.
+NEWSROOM_PAGE_MEMORY_MB = env_int("NEWSROOM_PAGE_MEMORY_MB", 64)
+# Varnish servers in front (varnish/newsroom.vcl), e.g. "http://127.0.0.1:6081": every cache
+# invalidation bans the pages it retires there too.
+NEWSROOM_VARNISH_URLS = env_list("NEWSROOM_VARNISH_URLS")
 
 # Spam traps on reader forms (newsroom.spamtraps): a post sooner than this after the form was
 # shown, or later than the maximum age, is treated as automated.

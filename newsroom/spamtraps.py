@@ -9,6 +9,9 @@ import time
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 SALT = "newsroom.spamtraps.rendered-at"
 
@@ -34,6 +37,10 @@ class SpamTrapFormMixin(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("rendered_at", sign_render_time())
 
+    def is_missing_render_time(self):
+        """Return True if the form came from a cached page whose script never added the stamp."""
+        return not self.cleaned_data.get("website") and not self.cleaned_data.get("rendered_at")
+
     def spam_reason(self, now=None):
         """Return why the submission looks automated, in plain words, or "" if it does not."""
         now = time.time() if now is None else now
@@ -53,3 +60,14 @@ class SpamTrapFormMixin(forms.Form):
         if elapsed > settings.NEWSROOM_SPAM_MAX_FORM_AGE:
             return f"Form was {elapsed / 3600:.0f} hours old when sent"
         return ""
+
+
+@never_cache
+@require_GET
+def stamp(request):
+    """Return a freshly signed render time, for a form on a page every reader shares.
+
+    A cached page carries no timestamp (its bytes are every reader's); static/js/site.js asks
+    for one when the reader starts writing. Without JavaScript the form comes back once with one.
+    """
+    return JsonResponse({"rendered_at": sign_render_time()})

@@ -3,6 +3,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from newsroom import spamtraps
+
 admin.site.site_header = "Newsroom administration"
 admin.site.site_title = "Newsroom admin"
 admin.site.index_title = "Newsroom"
@@ -12,6 +14,7 @@ admin.site.enable_nav_sidebar = False
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("comments/", include("comments.urls")),
+    path("form-stamp/", spamtraps.stamp, name="form-stamp"),
     path("", include("sharing.urls")),
     path("", include("articles.urls")),
 ]

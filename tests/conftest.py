@@ -56,9 +56,13 @@ def pytest_runtest_setup(item):
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts with an empty cache (Redis is shared between test runs)."""
+    from newsroom.pagecache import memory
+
     cache.clear()
+    memory.clear()
     yield
     cache.clear()
+    memory.clear()
 
 
 @pytest.fixture(scope="session")

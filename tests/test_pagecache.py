@@ -5,10 +5,14 @@ import re
 import time
 from datetime import timedelta
 
+import brotli
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core import signing
+from django.core.cache import caches
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import workflow
@@ -75,15 +79,16 @@ def test_home_section_and_print_pages_are_cached_too(client, article, page):
 
 
 def test_cached_pages_carry_cache_control_etag_and_last_modified(client, article):
-    response = client.get("/")
-    assert response["ETag"] and response["Last-Modified"]
-    assert "must-revalidate" in response["Cache-Control"]
-    assert "max-age=0" in response["Cache-Control"]
-    # The reader's page differs once they sign in or comment: caches must key on the cookie.
-    assert "Cookie" in response["Vary"]
-    article_page = client.get(article.get_absolute_url())
-    # It carries this reader's CSRF token: browsers may keep it, shared caches may not.
-    assert "private" in article_page["Cache-Control"]
+    for url in ("/", article.get_absolute_url()):
+        response = client.get(url)
+        assert response["ETag"] and response["Last-Modified"]
+        assert "public" in response["Cache-Control"]
+        assert "must-revalidate" in response["Cache-Control"]
+        assert "max-age=0" in response["Cache-Control"]
+        # Every anonymous reader gets these bytes: shared caches need not key on the cookie
+        # (readers with a session are never served them: varnish/newsroom.vcl, the middleware).
+        assert "Cookie" not in response["Vary"]
+        assert not response.cookies
 
 
 def test_a_matching_etag_answers_304_and_a_stale_one_the_page(client, article):
@@ -97,20 +102,104 @@ def test_a_matching_etag_answers_304_and_a_stale_one_the_page(client, article):
     assert changed.status_code == 200 and changed["ETag"] != etag
 
 
-def test_the_article_etag_is_tied_to_the_readers_csrf_cookie(client, article):
+def test_two_anonymous_readers_get_byte_identical_article_pages(article):
     url = article.get_absolute_url()
-    etag = client.get(url)["ETag"]
-    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
-    # Another reader's copy carries another token: they get the page, not a 304.
-    stranger = Client()
-    stranger.get(url)
-    assert stranger.get(url, headers={"If-None-Match": etag}).status_code == 200
+    first, second = Client(), Client()
+    miss, hit = first.get(url), second.get(url)
+    assert (miss["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+    assert miss.content == hit.content
+    assert miss["ETag"] == hit["ETag"]
+    html = hit.content.decode()
+    assert "csrfmiddlewaretoken" not in html
+    assert RENDERED_AT_INPUT.search(html) is None  # the timestamp field is there, empty
+    assert 'name="rendered_at"' in html
+    # A reader with a CSRF cookie from another page (the report form) gets the same bytes.
+    third = Client()
+    third.cookies["csrftoken"] = "x" * 32
+    assert third.get(url).content == miss.content
 
 
-def test_responses_are_gzip_compressed_for_clients_that_accept_it(client, article):
-    response = client.get(article.get_absolute_url(), headers={"Accept-Encoding": "gzip"})
-    assert response["Content-Encoding"] == "gzip"
-    assert "Harbour bridge reopens" in gzip.decompress(response.content).decode()
+@pytest.mark.parametrize(
+    ("accept", "encoding", "decompress"),
+    [
+        ("gzip, deflate", "gzip", gzip.decompress),
+        ("gzip, deflate, br", "br", brotli.decompress),
+        ("br;q=0, gzip", "gzip", gzip.decompress),
+    ],
+)
+def test_cached_pages_are_served_pre_compressed(client, article, accept, encoding, decompress):
+    url = article.get_absolute_url()
+    plain = client.get(url)
+    response = client.get(url, headers={"Accept-Encoding": accept})
+    assert response["X-Page-Cache"] == "hit"
+    assert response["Content-Encoding"] == encoding
+    assert decompress(response.content) == plain.content
+    assert response["ETag"] != plain["ETag"]  # a strong ETag per encoding
+    assert "Accept-Encoding" in response["Vary"]
+    # Compressed once, when the page was rendered: a hit only picks the bytes.
+    page = pagecache.memory.get(pagecache._page_key(response.wsgi_request))
+    assert page["encodings"][encoding] == response.content
+
+
+def test_a_hit_asks_the_shared_cache_for_the_generations_only(client, article):
+    url = article.get_absolute_url()
+    assert client.get(url)["X-Page-Cache"] == "miss"
+    backend = caches["default"]
+    asked, depth = [], []
+    for method in ("get", "get_many", "has_key"):
+        real = getattr(backend, method)
+
+        def spy(keys, *args, _real=real, **kwargs):
+            if not depth:  # the local-memory backend's get_many calls its get
+                asked.extend([keys] if isinstance(keys, str) else keys)
+            depth.append(1)
+            try:
+                return _real(keys, *args, **kwargs)
+            finally:
+                depth.pop()
+
+        setattr(backend, method, spy)
+    try:
+        response = client.get(url)
+    finally:
+        for method in ("get", "get_many", "has_key"):
+            delattr(backend, method)
+    assert response["X-Page-Cache"] == "hit"
+    assert sorted(asked) == sorted(
+        pagecache.GENERATION_PREFIX + scope
+        for scope in (pagecache.SITE, pagecache.article_scope(article.slug))
+    )
+
+
+def test_a_page_another_server_retired_is_not_served_from_memory(client, article):
+    url = article.get_absolute_url()
+    cached(client, url)
+    # What any server's invalidation does: the generation in the shared cache changes.
+    pagecache._replace_generations([pagecache.article_scope(article.slug)])
+    assert client.get(url)["X-Page-Cache"] == "miss"
+
+
+def test_memory_keeps_the_most_recently_used_pages_within_its_bound():
+    def page(size):
+        return {"encodings": {"identity": b"x" * size}}
+
+    memory = pagecache.PageMemory(max_bytes=250)
+    memory.put("a", page(100))
+    memory.put("b", page(100))
+    memory.get("a")  # now b is the least recently used
+    memory.put("c", page(100))
+    assert memory.get("b") is None
+    assert memory.get("a") is not None and memory.get("c") is not None
+    assert memory.bytes == 200
+    memory.put("huge", page(300))  # larger than the whole bound: never kept
+    assert memory.get("huge") is None and len(memory) == 2
+
+
+def test_the_memory_bound_is_a_setting_of_64_mb_by_default():
+    from newsroom import settings as project_settings
+
+    assert project_settings.NEWSROOM_PAGE_MEMORY_MB == 64
+    assert pagecache.memory.max_bytes == 64 * 1024 * 1024
 
 
 def test_unknown_query_parameters_are_rendered_but_never_stored(client, article):
@@ -212,29 +301,33 @@ def test_a_lost_generation_never_revives_an_old_page(client, article):
 # --- Forms on cached pages --------------------------------------------------------------------
 
 
-def test_a_comment_posted_from_a_cached_page_passes_csrf_and_the_spam_timestamp(article, settings):
+def comment_values(**overrides):
+    return {
+        "name": "Ravi",
+        "email": "ravi@example.org",
+        "body": "The ferry timetable should change too.",
+        "website": "",
+        **overrides,
+    }
+
+
+def test_a_comment_from_a_cached_page_with_javascript_passes_csrf_and_the_timestamp(
+    article, settings
+):
     settings.NEWSROOM_SPAM_MIN_SECONDS = 0
     url = article.get_absolute_url()
-    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
-    first_html = first.get(url).content.decode()
-    response = second.get(url)
-    assert response["X-Page-Cache"] == "hit"
-    html = response.content.decode()
-    token, rendered_at = CSRF_INPUT.search(html)[1], RENDERED_AT_INPUT.search(html)[1]
-    # Fresh values for each reader, never the placeholders nor the first reader's.
-    assert "__newsroom" not in html
-    assert token != CSRF_INPUT.search(first_html)[1]
+    Client().get(url)
+    reader = Client(enforce_csrf_checks=True)
+    assert reader.get(url)["X-Page-Cache"] == "hit"
+    # What static/js/site.js does when the reader starts writing.
+    stamp = reader.get("/form-stamp/")
+    assert "no-cache" in stamp["Cache-Control"]
+    rendered_at = stamp.json()["rendered_at"]
     assert abs(signing.loads(rendered_at, salt=spamtraps.SALT) - time.time()) < 5
-    posted = second.post(
+    posted = reader.post(
         f"/comments/post/{article.pk}/",
-        {
-            "csrfmiddlewaretoken": token,
-            "rendered_at": rendered_at,
-            "name": "Ravi",
-            "email": "ravi@example.org",
-            "body": "The ferry timetable should change too.",
-            "website": "",
-        },
+        comment_values(rendered_at=rendered_at),
+        headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
     )
     assert posted.status_code == 302
     comment = Comment.objects.get(body="The ferry timetable should change too.")
@@ -242,13 +335,93 @@ def test_a_comment_posted_from_a_cached_page_passes_csrf_and_the_spam_timestamp(
     assert not comment.reasons.filter(rule="trap").exists()
 
 
-def test_a_post_with_the_token_of_another_readers_cached_page_is_refused(article):
+def test_a_comment_from_a_cached_page_without_javascript_comes_back_once_then_passes(
+    article, settings
+):
+    settings.NEWSROOM_SPAM_MIN_SECONDS = 0
     url = article.get_absolute_url()
-    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
-    token = CSRF_INPUT.search(first.get(url).content.decode())[1]
-    second.get(url)
-    response = second.post(f"/comments/post/{article.pk}/", {"csrfmiddlewaretoken": token})
+    reader = Client(enforce_csrf_checks=True)
+    reader.get(url)
+    browser = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    again = reader.post(
+        f"/comments/post/{article.pk}/", comment_values(rendered_at=""), headers=browser
+    )
+    # Nothing stored yet; the form is shown again with the text and a timestamp in it.
+    assert again.status_code == 400 and not Comment.objects.exists()
+    html = again.content.decode()
+    assert "press “Post comment” again" in html
+    assert "The ferry timetable should change too." in html
+    rendered_at = RENDERED_AT_INPUT.search(html)[1]
+    token = CSRF_INPUT.search(html)[1]
+    posted = reader.post(
+        f"/comments/post/{article.pk}/",
+        comment_values(rendered_at=rendered_at, csrfmiddlewaretoken=token),
+        headers=browser,
+    )
+    assert posted.status_code == 302
+    assert Comment.objects.get().status != Comment.Status.SPAM
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://attacker.example"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "https://blog.testserver"},
+        {"Origin": "https://attacker.example"},  # an older browser: no Sec-Fetch-Site
+        {"Origin": "null"},  # a sandboxed frame or a data: URL
+    ],
+)
+def test_a_cross_site_comment_post_is_refused(article, settings, headers):
+    settings.NEWSROOM_SPAM_MIN_SECONDS = 0
+    response = Client(enforce_csrf_checks=True).post(
+        f"/comments/post/{article.pk}/",
+        comment_values(rendered_at=spamtraps.sign_render_time()),
+        headers=headers,
+    )
     assert response.status_code == 403
+    assert not Comment.objects.exists()
+
+
+def test_a_trusted_origin_may_post(article, settings):
+    settings.NEWSROOM_SPAM_MIN_SECONDS = 0
+    settings.CSRF_TRUSTED_ORIGINS = ["https://www.example.org"]
+    response = Client(enforce_csrf_checks=True).post(
+        f"/comments/post/{article.pk}/",
+        comment_values(rendered_at=spamtraps.sign_render_time()),
+        headers={"Origin": "https://www.example.org", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 302
+
+
+def test_a_signed_in_reader_needs_the_csrf_token_as_well(article, editor, settings):
+    settings.NEWSROOM_SPAM_MIN_SECONDS = 0
+    staff = Client(enforce_csrf_checks=True)
+    staff.force_login(editor)
+    html = staff.get(article.get_absolute_url()).content.decode()
+    values = comment_values(rendered_at=RENDERED_AT_INPUT.search(html)[1])
+    same_origin = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    url = f"/comments/post/{article.pk}/"
+    assert staff.post(url, values, headers=same_origin).status_code == 403
+    values["csrfmiddlewaretoken"] = CSRF_INPUT.search(html)[1]
+    assert staff.post(url, values, headers=same_origin).status_code == 302
+
+
+@pytest.mark.parametrize("trap", ["honeypot", "too fast", "forged timestamp"])
+def test_the_bot_traps_still_catch_a_bot_on_a_cached_page(article, settings, trap):
+    settings.NEWSROOM_SPAM_MIN_SECONDS = 3
+    url = article.get_absolute_url()
+    Client().get(url)
+    bot = Client(enforce_csrf_checks=True)
+    assert bot.get(url)["X-Page-Cache"] == "hit"
+    values = {
+        "honeypot": comment_values(website="http://cheap-pills.example", rendered_at=""),
+        # It runs our script, or re-posts the form it got back, at once.
+        "too fast": comment_values(rendered_at=bot.get("/form-stamp/").json()["rendered_at"]),
+        "forged timestamp": comment_values(rendered_at="1700000000:forged"),
+    }[trap]
+    response = bot.post(f"/comments/post/{article.pk}/", values)
+    assert response.status_code == 302  # it learns nothing
+    assert Comment.objects.get().status == Comment.Status.SPAM
 
 
 # --- Personal pages are never shared ----------------------------------------------------------
@@ -256,11 +429,11 @@ def test_a_post_with_the_token_of_another_readers_cached_page_is_refused(article
 
 def post_pending_comment(reader, article):
     """Post, as `reader`, a comment that pre-moderation holds (the test sets the mode)."""
-    html = reader.get(article.get_absolute_url()).content.decode()
+    reader.get(article.get_absolute_url())
     response = reader.post(
         f"/comments/post/{article.pk}/",
         {
-            "rendered_at": RENDERED_AT_INPUT.search(html)[1],
+            "rendered_at": reader.get("/form-stamp/").json()["rendered_at"],
             "name": "Noor",
             "email": "noor@example.org",
             "body": "Will the night buses still run?",
@@ -400,3 +573,61 @@ def test_pages_stored_before_an_outage_are_retired_when_the_cache_returns(client
 
 def test_navigation_comes_from_the_database_without_the_cache(article, unreachable_cache):
     assert [section.pk for section in navigation_sections()] == [article.section_id]
+
+
+# --- A miss renders only what changed ---------------------------------------------------------
+
+
+def test_an_approved_comment_re_renders_only_the_thread(client, article, editor):
+    url = article.get_absolute_url()
+    held = make_comment(article, body="The tide tables are out of date.", status="held")
+    cached(client, url)
+    moderation.approve(held, by=editor)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    html = response.content.decode()
+    assert response["X-Page-Cache"] == "miss"
+    assert "tide tables are out of date" in html and "Comments (1)" in html
+    rendered = {template.name for template in response.templates}
+    assert "comments/article_comments.html" in rendered
+    assert not rendered & {"base.html", "articles/article_detail.html", "articles/_byline.html"}
+    # The comments' own queries only: the article, its bylines and corrections are not loaded.
+    assert queries.captured_queries
+    assert all("comments_comment" in q["sql"] for q in queries.captured_queries)
+    # The same bytes as a page rendered whole.
+    whole = Client()
+    whole.force_login(editor)
+    staff_html = whole.get(url).content.decode()
+    assert html.count('class="comment"') == staff_html.count('class="comment"') == 1
+
+
+def test_a_site_change_re_renders_the_article_part(client, article):
+    url = article.get_absolute_url()
+    cached(client, url)
+    article.dek = "Engineers finished a month early."
+    article.save()
+    response = client.get(url)
+    assert {t.name for t in response.templates} >= {"base.html", "articles/article_detail.html"}
+    assert "finished a month early" in response.content.decode()
+
+
+def test_a_cached_article_page_is_the_page_rendered_whole(client, article, settings):
+    make_comment(article, body="First!")
+    url = article.get_absolute_url()
+    miss = client.get(url)
+    assert miss["X-Page-Cache"] == "miss"
+    pagecache.memory.clear()
+    pagecache._replace_generations([pagecache.article_scope(article.slug)])
+    from_fragment = client.get(url)
+    assert from_fragment["X-Page-Cache"] == "miss"
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 0
+    whole = client.get(url).content
+    assert miss.content == from_fragment.content
+
+    def shared_parts(body):
+        """Leave out what a page rendered for one reader has of its own, and the print time."""
+        body = re.sub(rb"Printed on <time.*?</time>", b"", body)
+        body = re.sub(rb'<input type="hidden" name="csrfmiddlewaretoken"[^>]*>', b"", body)
+        return re.sub(rb'(name="rendered_at")[^>]*>', rb"\1>", body)
+
+    assert shared_parts(from_fragment.content) == shared_parts(whole)

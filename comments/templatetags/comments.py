@@ -62,12 +62,15 @@ def comment_thread(context, article):
         pagecache.valid_until(request, comments_close_at(article))  # the form goes then
     if counts["top_level"]:
         paginator = Paginator(
-            article.comments.approved().top_level().order_by("created", "pk"),
+            article.comments.approved()
+            .top_level()
+            .order_by("created", "pk")
+            .values(*ThreadComment.FIELDS),
             settings.NEWSROOM_COMMENTS_PER_PAGE,
         )
         paginator.count = counts["top_level"]  # known already: no second COUNT query
         thread.page = paginator.get_page(params.get("comments_page"))
-        thread.comments = _with_replies(list(thread.page.object_list))
+        thread.comments = _with_replies([ThreadComment(**row) for row in thread.page.object_list])
     if request is not None:
         thread.pending = pending.for_article(request.session, article)
     if thread.is_open:
@@ -102,17 +105,34 @@ def comment_form_fields(form):
     return rendering.render_form_fields(form)
 
 
+class ThreadComment:
+    """What the thread shows of an approved comment: one row of a lean `values()` query."""
+
+    FIELDS = ("pk", "name", "created", "body_html", "depth", "parent_id")
+    __slots__ = (*FIELDS, "children")
+
+    def __init__(self, **row):
+        for name in self.FIELDS:
+            setattr(self, name, row[name])
+        self.children = []
+
+    def can_have_replies(self):
+        return self.depth < settings.NEWSROOM_COMMENTS_MAX_DEPTH
+
+
 def _with_replies(top_level):
     """Attach every approved reply of the page's threads as `children`, in one query."""
-    by_id = {}
-    for comment in top_level:
-        comment.children = []
-        by_id[comment.pk] = comment
+    by_id = {comment.pk: comment for comment in top_level}
     if not top_level:
         return top_level
-    replies = Comment.objects.approved().filter(thread__in=list(by_id)).order_by("created", "pk")
+    replies = [
+        ThreadComment(**row)
+        for row in Comment.objects.approved()
+        .filter(thread__in=list(by_id))
+        .order_by("created", "pk")
+        .values(*ThreadComment.FIELDS)
+    ]
     for reply in replies:
-        reply.children = []
         by_id[reply.pk] = reply
     for reply in replies:
         parent = by_id.get(reply.parent_id)

@@ -97,3 +97,29 @@ def test_reader_posts_moderator_approves_another_reader_sees_it(
     admin.screenshot(path=screenshot_dir / "comments-admin-comment.png", full_page=True)
     admin_context.close()
     other_reader.context.close()
+
+
+def test_a_reader_without_javascript_posts_from_a_cached_page(browser, live_server, article):
+    url = live_server.url + article.get_absolute_url()
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.goto(url)  # the second view comes from the page cache: no token, no timestamp
+        form = page.locator("#comment-form")
+        form.get_by_role("textbox", name="Name").fill("Tomás Silva")
+        form.get_by_role("textbox", name="Email").fill("tomas@example.org")
+        form.get_by_role("textbox", name="Comment").fill("Will the 1 a.m. buses take bikes?")
+        form.get_by_role("button", name="Post comment").click()
+
+        page.get_by_role("alert").filter(has_text="again to send it").wait_for()
+        comment_box = page.locator("#comment-form").get_by_role("textbox", name="Comment")
+        assert comment_box.input_value() == "Will the 1 a.m. buses take bikes?"
+        assert not Comment.objects.filter(email="tomas@example.org").exists()
+        page.locator("#comment-form").get_by_role("button", name="Post comment").click()
+
+        page.get_by_role("status").filter(has_text="awaiting moderation").wait_for()
+        comment = Comment.objects.get(email="tomas@example.org")
+        assert comment.status == Comment.Status.HELD  # held for a first-timer, not spam
+    finally:
+        context.close()

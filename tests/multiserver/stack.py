@@ -14,6 +14,7 @@ Every process runs in its own process group and is stopped, with its children, b
 server logs are kept in files and their tails shown when something goes wrong.
 """
 
+import json
 import os
 import re
 import secrets
@@ -428,7 +429,14 @@ class Browser:
         page = self.get(server, page_path, **kwargs)
         assert page.status == 200, f"GET {page_path} on {server.name}: {page.status}"
         action, fields = find_form(page.body, field_name)
+        self.stamp(server, fields, **kwargs)
         return self.post(server, action or page_path, {**fields, **values}, **kwargs)
+
+    def stamp(self, server, fields, **kwargs):
+        """Fill in the timestamp a cached page's form lacks, as static/js/site.js does."""
+        if fields.get("rendered_at") == "":
+            stamp = self.get(server, "/form-stamp/", **kwargs)
+            fields["rendered_at"] = json.loads(stamp.body)["rendered_at"]
 
 
 def comment_values(name, email, body):

@@ -112,6 +112,7 @@ def commenter(recorder, servers, article, number):
         if page is None or page.status != 200 or not recorder.may_continue():
             continue
         action, fields = find_form(page.body, "body")
+        browser.stamp(server, fields)
         marker = f"load-{number}-{sequence}-{uuid.uuid4().hex[:12]}"
         values = comment_values(
             f"Load commenter {number}",
