@@ -6,26 +6,34 @@ database is dropped and recreated on every run), Redis (BENCH_REDIS_URL, default
 redis://127.0.0.1:6379/5; that one database number is flushed at the start and the end of every
 run) and wrk (`apt-get install -y wrk`).
 
-One run, about two minutes (the load itself: 6 × 12 s):
+One run, about four minutes (the load itself: 10 × 12 s):
 1. builds the database: migrations, load_demo with 200 approved comments (a third of them
    replies) on one article, 100,000 more comments across the other articles (one in five held
    for moderation), a superuser, and collectstatic into a temporary STATIC_ROOT; then VACUUM
    ANALYZE, as autovacuum would have done on a live site;
-2. serves bench.settings (the project's settings plus a /bench/floor/<size>/ constant page) with
-   gunicorn, debug off, 2 sync workers, on a free port of 127.0.0.1 only, with Redis as the
-   cache (page cache, rate limits) and Celery broker, as in production. Two servers, one after
-   the other: the first with the page cache off (NEWSROOM_PAGE_CACHE_SECONDS=0), the second with
-   the project's default page cache;
-3. runs wrk (1 thread, 10 s after a 2 s warm-up). Reader pages get 8 connections: the floor page
-   sized like the article page and the article page (page cache off), then the article and home
-   pages (page cache on). Comment POSTs and the moderation queue get 2 connections: posting and
-   moderating are a few people at a time, and 8 connections on 2 sync workers would measure the
-   wait in gunicorn's queue (8/2 = 4 requests deep), not the request. The comment POSTs count
-   the responses by status code: accepted comments answer 302;
-4. counts SQL queries per request in this process with the test client against the same database,
-   cache and settings (the cached pages on their second request, a cache hit);
-5. prints one table with issue 6's targets marked pass or miss, and writes it as JSON to
-   var/bench/latest.json.
+2. serves bench.settings (the project's settings plus a /bench/floor/<size>/ constant page, and a
+   middleware that retires a page-cache scope named in an X-Bench-Retire header, to measure
+   misses under load) with gunicorn, debug off, 2 sync workers, on a free port of 127.0.0.1 only,
+   with Redis as the cache (page cache, rate limits) and Celery broker, as in production. Two
+   servers, one after the other: the first with the page cache off
+   (NEWSROOM_PAGE_CACHE_SECONDS=0), the second with the project's default page cache, and then
+   Varnish (varnish/newsroom.vcl, Debian's varnishd) in front of the second;
+3. runs wrk (1 thread, 10 s after a 2 s warm-up). Reader pages get 8 connections: with the page
+   cache off the article page; with it on the floor page sized like the article page, the
+   article page as a miss (its comments' generation retired before each request: what a new
+   comment does), as a hit, as a hit with gzip, through Varnish, and the home page as a miss
+   (the site generation retired: what an edit does) and a hit. Comment POSTs and the moderation
+   queue get 2 connections: posting and moderating are a few people at a time, and 8
+   connections on 2 sync workers would measure the wait in gunicorn's queue (8/2 = 4 requests
+   deep), not the request. The comment POSTs count the responses by status code: accepted
+   comments answer 302;
+4. reads the CPU time (user + system, from /proc) of gunicorn's master and workers (and
+   varnishd's) before and after each load, and reports it per request: on a shared machine it is
+   steadier than requests per second;
+5. counts SQL queries per request in this process with the test client against the same
+   database, cache and settings (the cached pages on their second request, a cache hit);
+6. prints one table with issue 6's and issue 14's targets marked pass or miss, and writes it as
+   JSON to var/bench/latest.json.
 
 The comment rate limits are raised for the run (NEWSROOM_COMMENTS_RATE_LIMITS=1000000/s): every
 POST comes from 127.0.0.1, and the bench measures the code path, not the 429.
@@ -80,6 +88,7 @@ class Row:
     cpu_ms: float | None = None
     sql_queries: int | None = None
     ratio_to_floor: float | None = None
+    cpu_ratio_to_floor: float | None = None
     targets: list = field(default_factory=list)
     note: str = ""
 
@@ -443,6 +452,7 @@ def print_table(rows):
         "bytes",
         "SQL",
         "×floor",
+        "×floor CPU",
         "target",
     )
     lines = [header]
@@ -458,6 +468,7 @@ def print_table(rows):
                 number(row.bytes_per_response, ","),
                 number(row.sql_queries, "d"),
                 number(row.ratio_to_floor, ".3f"),
+                number(row.cpu_ratio_to_floor, ".3f"),
                 marks(row.targets),
             )
         )
@@ -568,14 +579,14 @@ def measure_cached(wrk, server, paths, html_bytes):
     )
     miss.note = (
         "every request retires the article's generation first, as a new comment does: the "
-        "article part comes from its fragment, the thread is rendered, the page compressed"
+        "article part comes from its fragment, the thread is rendered (no Accept-Encoding)"
     )
     hit = row_from_wrk("article, hit", paths.article, run_wrk(wrk, server, paths.article))
     hit.note = "from the worker's memory; Redis asked for the two generations"
     hit_gzip = row_from_wrk(
         "article, hit, gzip", paths.article, run_wrk(wrk, server, paths.article, headers=GZIP)
     )
-    hit_gzip.note = "Accept-Encoding: gzip, bytes compressed once at render"
+    hit_gzip.note = "Accept-Encoding: gzip; compressed once per worker, when first asked for"
     home_miss = row_from_wrk(
         "home, miss (site change)", "/", run_wrk(wrk, server, "/", headers=retire("site"))
     )
@@ -620,6 +631,8 @@ def finish_rows(rows, queries, html_bytes):
         row.sql_queries = queries.get(row.page)
         if row.requests_per_s is not None:
             row.ratio_to_floor = round(row.requests_per_s / floor.requests_per_s, 3)
+        if row.cpu_ms:
+            row.cpu_ratio_to_floor = round(floor.cpu_ms / row.cpu_ms, 3)
     check_targets(rows, html_bytes)
 
 
