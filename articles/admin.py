@@ -3,11 +3,14 @@ import hashlib
 import re
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
+from reversion.models import Version
 
 from newsroom.middleware import CONTENT_SECURITY_POLICY
 
@@ -240,7 +243,17 @@ class ArticleAdmin(VersionAdmin):
             raise PermissionDenied
         return super().recoverlist_view(request, extra_context)
 
+    def history_view(self, request, object_id, extra_context=None):
+        article = self.get_object(request, unquote(object_id))
+        if article is not None and not self.has_change_permission(request, article):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
     def revision_view(self, request, object_id, version_id, extra_context=None):
+        version = get_object_or_404(
+            Version.objects.get_for_model(Article), pk=version_id, object_id=unquote(object_id)
+        )
+        self._check_restore(request, version)
         # Reversion writes the old row back raw, old lock number included; move the number past
         # the one before the restore so a form opened earlier cannot save over the restore.
         before = Article.objects.filter(pk=object_id).values_list("version", flat=True).first()
@@ -252,7 +265,34 @@ class ArticleAdmin(VersionAdmin):
     def recover_view(self, request, version_id, extra_context=None):
         if not self.has_delete_permission(request):
             raise PermissionDenied
+        version = get_object_or_404(Version.objects.get_for_model(Article), pk=version_id)
+        self._check_restore(request, version)
         return super().recover_view(request, version_id, extra_context)
+
+    def _check_restore(self, request, version):
+        """Refuse to show or restore a revision unless the user may change, as they are now,
+        every article it would write back, and may give each the status it would restore.
+
+        Reversion writes the whole revision back before the change form checks anything, and
+        one revision can hold several articles (an action run on a selection)."""
+        stored = {}
+        for each in version.revision.version_set.all():
+            row = each._object_version.object
+            if isinstance(row, Article):
+                stored[row.pk] = row.status
+            elif getattr(row, "article_id", None) is not None:
+                stored.setdefault(row.article_id, None)
+        current = Article.objects.in_bulk(stored)
+        may_publish = self.has_publish_permission(request)
+        for article_id, status in stored.items():
+            article = current.get(article_id)
+            if article is None:
+                allowed = self.has_delete_permission(request)
+            else:
+                allowed = self.has_change_permission(request, article)
+            # Only editors decide whether an article is public: a writer restores drafts only.
+            if not allowed or not (may_publish or status in (None, Article.Status.DRAFT)):
+                raise PermissionDenied
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(self.audit_fields)

@@ -4,6 +4,7 @@ import io
 from datetime import timedelta
 
 import pytest
+import reversion
 from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -521,6 +522,109 @@ def test_deleted_article_can_be_recovered_with_its_byline(client, editor):
     recovered = Article.objects.get(pk=article.pk)
     assert recovered.headline == "Council approves the budget"
     assert [author] == recovered.byline_authors
+
+
+def save_revision(article, **changes):
+    """Save the article with changes as a new revision, as the admin would; return its version."""
+    for name, value in changes.items():
+        setattr(article, name, value)
+    with reversion.create_revision():
+        article.save()
+    return Version.objects.get_for_object(article).first()
+
+
+def written_by(writer, **overrides):
+    article = make_article(authors=[writer.author_profile], **overrides)
+    Article.objects.filter(pk=article.pk).update(created_by=writer)
+    article.refresh_from_db()
+    return article
+
+
+def test_writer_cannot_revert_a_live_article_to_their_old_draft(client, writer):
+    article = written_by(writer, status=Article.Status.DRAFT, publish_at=None, body="<p>Old.</p>")
+    draft = save_revision(article)
+    save_revision(
+        article,
+        status=Article.Status.PUBLISHED,
+        publish_at=timezone.now() - timedelta(hours=1),
+        body="<p>As published.</p>",
+    )
+    client.force_login(writer)
+    url = f"/admin/articles/article/{article.pk}/history/{draft.pk}/"
+    response = client.post(url, form_data(article, body="<p>The writer's new text.</p>"))
+    assert response.status_code == 403
+    article.refresh_from_db()
+    assert article.status == Article.Status.PUBLISHED
+    assert article.body == "<p>As published.</p>"
+
+
+@pytest.mark.parametrize("status", [Article.Status.PUBLISHED, Article.Status.IN_REVIEW])
+def test_every_reversion_view_refuses_a_writer_on_a_published_or_in_review_article(
+    client, writer, status
+):
+    article = written_by(writer, status=Article.Status.DRAFT, publish_at=None)
+    draft = save_revision(article)
+    save_revision(article, status=status, publish_at=timezone.now() - timedelta(hours=1))
+    client.force_login(writer)
+    base = f"/admin/articles/article/{article.pk}"
+    for method, url in [
+        ("get", f"{base}/history/"),
+        ("get", f"{base}/history/{draft.pk}/"),
+        ("post", f"{base}/history/{draft.pk}/"),
+        ("get", "/admin/articles/article/recover/"),
+        ("get", f"/admin/articles/article/recover/{draft.pk}/"),
+        ("post", f"/admin/articles/article/recover/{draft.pk}/"),
+    ]:
+        data = form_data(article, body="<p>Rewritten.</p>") if method == "post" else None
+        response = getattr(client, method)(url, data)
+        assert response.status_code == 403, (method, url)
+    article.refresh_from_db()
+    assert article.status == status
+    assert article.body != "<p>Rewritten.</p>"
+
+
+def test_writer_cannot_restore_a_revision_that_would_publish_their_draft(client, writer, editor):
+    article = written_by(writer)
+    published = save_revision(article)
+    save_revision(article, status=Article.Status.DRAFT)
+    client.force_login(writer)
+    url = f"/admin/articles/article/{article.pk}/history/{published.pk}/"
+    assert client.get(url).status_code == 403
+    assert client.post(url, form_data(article)).status_code == 403
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT
+
+
+def test_writer_cannot_restore_a_revision_that_also_holds_someone_elses_live_article(
+    client, writer
+):
+    """One revision can hold several articles (an editor's action on a selection)."""
+    own = written_by(writer, status=Article.Status.DRAFT, publish_at=None)
+    live = make_article(body="<p>Live text.</p>")
+    with reversion.create_revision():
+        own.save()
+        live.save()
+    shared = Version.objects.get_for_object(own).first()
+    save_revision(live, body="<p>Corrected live text.</p>")
+    client.force_login(writer)
+    url = f"/admin/articles/article/{own.pk}/history/{shared.pk}/"
+    assert client.post(url, form_data(own)).status_code == 403
+    live.refresh_from_db()
+    assert live.body == "<p>Corrected live text.</p>"
+
+
+def test_writer_restores_an_older_version_of_their_own_draft(client, writer):
+    article = written_by(writer, status=Article.Status.DRAFT, publish_at=None)
+    first = save_revision(article, body="<p>First go.</p>")
+    save_revision(article, body="<p>Second go.</p>")
+    client.force_login(writer)
+    url = f"/admin/articles/article/{article.pk}/history/{first.pk}/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert client.post(url, data_shown_in(page)).status_code == 302
+    article.refresh_from_db()
+    assert article.body == "<p>First go.</p>"
+    assert article.status == Article.Status.DRAFT
 
 
 def data_shown_in(page):
