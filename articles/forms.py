@@ -1,5 +1,7 @@
 """Admin forms for articles: rich-text body, lead image checks, workflow steps, edit conflicts."""
 
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AdminTextareaWidget
@@ -200,6 +202,18 @@ class PreviewLinkForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["is_revoked"].initial = self.instance.revoked_at is not None
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data["expires_at"]
+        created_at = self.instance.created_at or timezone.now()
+        days = settings.NEWSROOM_PREVIEW_LINK_MAX_DAYS
+        if expires_at and expires_at > created_at + timedelta(days=days):
+            raise forms.ValidationError(
+                f"A preview link can work for at most {days} days after it was made; "
+                "pick an earlier expiry, or make a new link later.",
+                code="too_long",
+            )
+        return expires_at
 
     def save(self, commit=True):
         if self.cleaned_data.get("is_revoked") and self.instance.revoked_at is None:

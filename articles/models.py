@@ -435,10 +435,19 @@ def _default_preview_expiry():
     return timezone.now() + timedelta(hours=settings.NEWSROOM_PREVIEW_LINK_HOURS)
 
 
+def preview_link_max_age():
+    return timedelta(days=settings.NEWSROOM_PREVIEW_LINK_MAX_DAYS)
+
+
 class PreviewLinkQuerySet(models.QuerySet):
     def usable(self, now=None):
         """Return links that still open their article: not revoked and not expired."""
-        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+        now = now or timezone.now()
+        return self.filter(
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            created_at__gt=now - preview_link_max_age(),
+        )
 
 
 class PreviewLink(models.Model):
@@ -478,8 +487,13 @@ class PreviewLink(models.Model):
         return signing.Signer(salt=self.SALT).sign(self.key)
 
     def is_usable(self, now=None):
-        """Return True if the link still opens its article."""
-        return self.revoked_at is None and self.expires_at > (now or timezone.now())
+        """Return True if the link still opens its article (never past the longest lifetime)."""
+        now = now or timezone.now()
+        return (
+            self.revoked_at is None
+            and self.expires_at > now
+            and self.created_at + preview_link_max_age() > now
+        )
 
     @classmethod
     def key_from_token(cls, token):

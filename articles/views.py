@@ -176,15 +176,18 @@ def _private_noindex(response):
 def article_preview(request, token):
     """Show an unpublished article to anyone holding a live shared preview link."""
     key = PreviewLink.key_from_token(token)
-    link = PreviewLink.objects.filter(key=key).first() if key else None
-    if link is None:
+    if key is None:
         raise Http404("No such preview link.")
-    if not link.is_usable():
+    link = PreviewLink.objects.filter(key=key).select_related("article").first()
+    # A signature we made with no row behind it: the link or its whole article was deleted.
+    if link is None or not link.is_usable():
         response = render(request, "articles/preview_expired.html", {"link": link}, status=410)
         return _private_noindex(response)
-    article = get_object_or_404(
-        Article.objects.with_byline().prefetch_related("corrections"), pk=link.article_id
-    )
+    article = link.article
+    if article.is_withdrawn():
+        # A take-down ends every way of reading the article.
+        return _private_noindex(withdrawn_or_404(request, article.slug))
+    article = Article.objects.with_byline().prefetch_related("corrections").get(pk=article.pk)
     context = {"article": article, "object": article, "is_preview": True, "preview_link": link}
     return _private_noindex(render(request, "articles/article_detail.html", context))
 

@@ -264,9 +264,11 @@ NEWSROOM_VARNISH_URLS = env_list("NEWSROOM_VARNISH_URLS")
 NEWSROOM_SPAM_MIN_SECONDS = env_int("NEWSROOM_SPAM_MIN_SECONDS", 3)
 NEWSROOM_SPAM_MAX_FORM_AGE = env_int("NEWSROOM_SPAM_MAX_FORM_AGE", 2 * 24 * 3600)
 
-# Editors' workflow (articles admin): how long a shared draft preview link works, and the largest
-# lead image accepted, in megabytes.
+# Editors' workflow (articles admin): how long a shared draft preview link works by default and
+# at most (an editor may pick any expiry up to the cap), and the largest lead image accepted, in
+# megabytes.
 NEWSROOM_PREVIEW_LINK_HOURS = env_int("NEWSROOM_PREVIEW_LINK_HOURS", 48)
+NEWSROOM_PREVIEW_LINK_MAX_DAYS = env_int("NEWSROOM_PREVIEW_LINK_MAX_DAYS", 14)
 NEWSROOM_LEAD_IMAGE_MAX_MB = env_int("NEWSROOM_LEAD_IMAGE_MAX_MB", 10)
 
 # Reader comments (comments app). Rates are "count/period" pairs: s, m, h or d.

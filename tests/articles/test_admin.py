@@ -362,8 +362,7 @@ def test_editor_adds_a_correction_and_a_preview_link_inline(client, editor):
             "corrections-0-created_at_0": "2026-01-05",
             "corrections-0-created_at_1": "10:00:00",
             "preview_links-TOTAL_FORMS": "1",
-            "preview_links-0-expires_at_0": "2099-01-01",
-            "preview_links-0-expires_at_1": "10:00:00",
+            **preview_expiry(timezone.now() + timedelta(days=3)),
         },
     )
     assert client.post(change_url(article), data).status_code == 302
@@ -372,6 +371,41 @@ def test_editor_adds_a_correction_and_a_preview_link_inline(client, editor):
     link = PreviewLink.objects.get(article=article)
     assert link.created_by == editor
     assert link.get_absolute_url() in client.get(change_url(article)).content.decode()
+
+
+def preview_expiry(when):
+    local = timezone.localtime(when)
+    return {
+        "preview_links-0-expires_at_0": local.strftime("%Y-%m-%d"),
+        "preview_links-0-expires_at_1": local.strftime("%H:%M:%S"),
+    }
+
+
+def test_preview_link_expiry_is_capped_at_14_days_in_the_form(client, editor):
+    article = make_article(status=Article.Status.DRAFT, publish_at=None)
+    client.force_login(editor)
+    data = form_data(
+        article,
+        **{
+            "preview_links-TOTAL_FORMS": "1",
+            **preview_expiry(timezone.now() + timedelta(days=365 * 20)),
+        },
+    )
+    response = client.post(change_url(article), data)
+    assert response.status_code == 200
+    assert "A preview link can work for at most 14 days" in response.content.decode()
+    assert not PreviewLink.objects.exists()
+
+
+def test_a_twenty_year_preview_link_stops_working_after_14_days(client):
+    article = make_article(status=Article.Status.DRAFT, publish_at=None, body="<p>Draft.</p>")
+    made = timezone.now() - timedelta(days=15)
+    link = PreviewLink.objects.create(
+        article=article, created_at=made, expires_at=made + timedelta(days=365 * 20)
+    )
+    assert not link.is_usable()
+    assert not PreviewLink.objects.usable().exists()
+    assert client.get(link.get_absolute_url()).status_code == 410
 
 
 # --- The form: rich text, images, conflicts --------------------------------------------------

@@ -451,4 +451,36 @@ def test_deleting_a_preview_link_row_kills_the_link(client):
     link = preview_link_for(make_article(status=Article.Status.DRAFT, publish_at=None))
     url = link.get_absolute_url()
     link.delete()
-    assert client.get(url).status_code == 404
+    assert client.get(url).status_code == 410
+
+
+def test_preview_link_answers_410_after_take_down(client):
+    article = make_article(headline="Story that went wrong", body="<p>The false claim.</p>")
+    url = preview_link_for(article).get_absolute_url()
+    Article.objects.filter(pk=article.pk).update(
+        status=Article.Status.WITHDRAWN,
+        withdrawn_at=timezone.now(),
+        withdrawal_reason="It was wrong.",
+    )
+    response = client.get(url)
+    html = response.content.decode()
+    assert response.status_code == 410
+    assert "The false claim." not in html
+    assert "It was wrong." in html
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_preview_link_answers_410_after_the_article_is_deleted(client):
+    article = make_article(status=Article.Status.DRAFT, publish_at=None, body="<p>Secret.</p>")
+    url = preview_link_for(article).get_absolute_url()
+    article.delete()
+    response = client.get(url)
+    assert response.status_code == 410
+    assert "Secret." not in response.content.decode()
+
+
+def test_preview_link_still_shows_an_unpublished_draft(client):
+    article = make_article(status=Article.Status.UNPUBLISHED, body="<p>Being reworked.</p>")
+    response = client.get(preview_link_for(article).get_absolute_url())
+    assert response.status_code == 200
+    assert "Being reworked." in response.content.decode()
