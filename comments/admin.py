@@ -198,9 +198,12 @@ class ReasonInline(ReadOnlyInline):
 
 class ReportInline(ReadOnlyInline):
     model = Report
-    fields = ["reason", "created"]
+    fields = ["reason", "created", "user", "ip_address", "weight", "dismissed_at"]
     readonly_fields = fields
     verbose_name_plural = "reports from readers"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
 
 
 class ModerationActionInline(ReadOnlyInline):

@@ -224,11 +224,26 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     session_key = models.CharField(max_length=40, blank=True)
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
+    # How much the report counts towards hiding the comment (comments.moderation.report_weight).
+    weight = models.PositiveSmallIntegerField(default=1)
+    # Set when a moderator approved the comment after the report: it no longer counts.
+    dismissed_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created", "pk"]
+        indexes = [
+            # report_weight: a signed-in reader's earlier reports.
+            models.Index(fields=["user", "comment"], name="report_user_comment"),
+        ]
         constraints = [
+            # One report per address too: without cookies every POST is a new session.
+            models.UniqueConstraint(
+                fields=["comment", "ip_address"],
+                condition=Q(ip_address__isnull=False),
+                name="one_report_per_address",
+            ),
             models.UniqueConstraint(
                 fields=["comment", "user"],
                 condition=Q(user__isnull=False),
@@ -236,7 +251,7 @@ class Report(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["comment", "session_key"],
-                condition=Q(user__isnull=True),
+                condition=Q(user__isnull=True) & ~Q(session_key=""),
                 name="one_report_per_session",
             ),
         ]

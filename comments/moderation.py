@@ -299,6 +299,9 @@ def _change(comment, to_status, *, by=None, rule="", note=""):
     )
     if from_status != to_status:
         _after_status_change(comment, to_status)
+    if to_status == Status.APPROVED and by is not None:
+        # A moderator kept the comment: the reports so far were not upheld and stop counting.
+        comment.reports.filter(dismissed_at__isnull=True).update(dismissed_at=timezone.now())
     return comment
 
 
@@ -373,28 +376,64 @@ def ban_author(comment, *, by, note=""):
         return marked
 
 
-def report(comment, *, reason, user=None, session_key=""):
-    """Record a reader's report; hide the comment once enough readers reported it.
+def report_rate_limits():
+    return ratelimit.parse_rates(settings.NEWSROOM_COMMENTS_REPORT_RATE_LIMITS)
 
-    Return False if this reader had already reported the comment.
+
+def report_weight(user):
+    """Return how much a report counts: more from a signed-in reader whose reports were upheld."""
+    if not getattr(user, "is_authenticated", False):
+        return 1
+    upheld = Report.objects.filter(
+        user=user, dismissed_at__isnull=True, comment__status__in=[Status.REJECTED, Status.SPAM]
+    )
+    return settings.NEWSROOM_COMMENTS_UPHELD_REPORTER_WEIGHT if upheld.exists() else 1
+
+
+def report(comment, *, reason, user=None, session_key="", ip_address=None):
+    """Record a reader's report; hide the comment once enough different readers reported it.
+
+    Return False if this reader (account, session or address) had already reported the comment;
+    raise RateLimited when one address sends too many reports.
     """
+    signed_in = getattr(user, "is_authenticated", False)
+    if ip_address:
+        wait = ratelimit.hit("comments-report-ip", ip_address, report_rate_limits())
+        if wait:
+            raise RateLimited(
+                f"You have sent a lot of reports in a short time. Please wait "
+                f"{_wait_words(wait)}; moderators are already looking at what you reported.",
+                retry_after=wait,
+            )
     with transaction.atomic():
         try:
             with transaction.atomic():
                 Report.objects.create(
                     comment=comment,
                     reason=reason,
-                    user=user if getattr(user, "is_authenticated", False) else None,
-                    session_key="" if getattr(user, "is_authenticated", False) else session_key,
+                    user=user if signed_in else None,
+                    session_key="" if signed_in else session_key,
+                    ip_address=ip_address,
+                    weight=report_weight(user),
                 )
         except IntegrityError:
             return False
         Comment.objects.filter(pk=comment.pk).update(report_count=F("report_count") + 1)
         comment.refresh_from_db(fields=["report_count", "status"])
-        threshold = settings.NEWSROOM_COMMENTS_REPORT_THRESHOLD
-        if comment.status == Status.APPROVED and comment.report_count >= threshold:
-            reasons = [r.get_reason_display() for r in comment.reports.all()]
-            detail = f"{len(reasons)} reports: " + ", ".join(reasons)
-            Reason.objects.create(comment=comment, rule=Rule.REPORTS, detail=detail)
-            _change(comment, Status.HELD, rule="reports", note=detail)
+        if comment.status == Status.APPROVED:
+            _hide_if_reported(comment)
         return True
+
+
+def _hide_if_reported(comment):
+    # Counted: reports since a moderator last approved the comment, by weight, and from at least
+    # two readers, so that no single client can take a comment down whatever the weights.
+    reports = list(comment.reports.filter(dismissed_at__isnull=True))
+    weight = sum(each.weight for each in reports)
+    readers = {each.ip_address or (each.user_id, each.session_key) for each in reports}
+    if weight < settings.NEWSROOM_COMMENTS_REPORT_THRESHOLD or len(readers) < 2:
+        return
+    reasons = ", ".join(each.get_reason_display() for each in reports)
+    detail = f"{len(reports)} reports (weight {weight}): {reasons}"
+    Reason.objects.create(comment=comment, rule=Rule.REPORTS, detail=detail)
+    _change(comment, Status.HELD, rule="reports", note=detail)

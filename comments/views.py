@@ -106,12 +106,21 @@ def report_comment(request, pk):
             request.session.save()
         except UpdateError:
             pass
-    moderation.report(
-        comment,
-        reason=form.cleaned_data["reason"],
-        user=request.user,
-        session_key=request.session.session_key or "",
-    )
+    try:
+        moderation.report(
+            comment,
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+            session_key=request.session.session_key or "",
+            ip_address=client_ip(request),
+        )
+    except moderation.RateLimited as refusal:
+        form.add_error(None, refusal.message)
+        response = render(
+            request, "comments/report.html", {"comment": comment, "form": form}, status=429
+        )
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
     # The same thanks whether or not this reader had reported it before.
     return redirect(
         f"{comment.article.get_absolute_url()}?reported={comment.pk}#comment-{comment.pk}"

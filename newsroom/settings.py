@@ -275,7 +275,12 @@ NEWSROOM_LEAD_IMAGE_MAX_MB = env_int("NEWSROOM_LEAD_IMAGE_MAX_MB", 10)
 NEWSROOM_COMMENTS_MODE = env_str("NEWSROOM_COMMENTS_MODE", "trusted")  # pre, trusted or post
 NEWSROOM_COMMENTS_MAX_DEPTH = env_int("NEWSROOM_COMMENTS_MAX_DEPTH", 3)
 NEWSROOM_COMMENTS_PER_PAGE = env_int("NEWSROOM_COMMENTS_PER_PAGE", 50)
+# Reports hide an approved comment once their weights add up to the threshold (and come from two
+# readers at least). A guest's report weighs 1; a signed-in reader whose earlier reports were
+# upheld (the comment rejected or marked spam) weighs more. Reports are also limited per address.
 NEWSROOM_COMMENTS_REPORT_THRESHOLD = env_int("NEWSROOM_COMMENTS_REPORT_THRESHOLD", 3)
+NEWSROOM_COMMENTS_UPHELD_REPORTER_WEIGHT = env_int("NEWSROOM_COMMENTS_UPHELD_REPORTER_WEIGHT", 2)
+NEWSROOM_COMMENTS_REPORT_RATE_LIMITS = env_str("NEWSROOM_COMMENTS_REPORT_RATE_LIMITS", "10/h,30/d")
 NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS = env_int("NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS", 30)
 NEWSROOM_COMMENTS_MAX_LINKS = env_int("NEWSROOM_COMMENTS_MAX_LINKS", 2)
 NEWSROOM_COMMENTS_RATE_LIMITS = env_str("NEWSROOM_COMMENTS_RATE_LIMITS", "5/m,30/h")

@@ -148,6 +148,28 @@ def test_changelist_runs_constant_queries_whatever_the_number_of_comments(modera
     assert all("LIMIT" in sql or "GROUP BY" in sql for sql in counts), counts
 
 
+def test_moderator_restores_a_reported_comment_with_one_action_and_sees_the_addresses(
+    moderator_client,
+):
+    from comments import moderation
+
+    comment = make_comment()
+    for n in range(1, 4):
+        moderation.report(comment, reason="abuse", ip_address=f"203.0.113.{n}")
+    comment.refresh_from_db()
+    assert comment.status == Status.HELD
+    page = moderator_client.get(f"{CHANGELIST}{comment.pk}/change/").content.decode()
+    assert "203.0.113.1" in page and "203.0.113.3" in page
+
+    assert action(moderator_client, "approve", [comment]).status_code == 302
+    comment.refresh_from_db()
+    assert comment.status == Status.APPROVED
+    # The same raid cannot hide it again at once: the dismissed reports no longer count.
+    moderation.report(comment, reason="abuse", ip_address="203.0.113.99")
+    comment.refresh_from_db()
+    assert comment.status == Status.APPROVED
+
+
 def test_ban_author_action(moderator_client):
     comment = make_comment(status=Status.HELD, email="troll@example.org", ip_address="192.0.2.1")
     other = make_comment(status=Status.HELD, email="troll@example.org")

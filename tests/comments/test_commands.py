@@ -30,6 +30,21 @@ def test_purge_comment_ips_erases_only_old_addresses(settings):
     assert Comment.objects.get(pk=recent.pk).ip_address == "192.0.2.2"
 
 
+def test_purge_comment_ips_also_erases_old_reporters_addresses(settings):
+    from comments.models import Report
+
+    settings.NEWSROOM_COMMENTS_IP_RETENTION_DAYS = 30
+    comment = make_comment()
+    old = Report.objects.create(
+        comment=comment, reason="spam", ip_address="192.0.2.7",
+        created=timezone.now() - timedelta(days=31),
+    )  # fmt: skip
+    recent = Report.objects.create(comment=comment, reason="spam", ip_address="192.0.2.8")
+    run("purge_comment_ips")
+    assert Report.objects.get(pk=old.pk).ip_address is None
+    assert Report.objects.get(pk=recent.pk).ip_address == "192.0.2.8"
+
+
 def test_forget_commenter_anonymises_and_keeps_the_audit_trail():
     article = make_article()
     mine = make_comment(article, name="Asha Rao", email="asha@example.org", body="My words",

@@ -262,7 +262,7 @@ def test_report_threshold_hides_the_comment_with_the_reasons(article):
     assert comment.status == Status.HELD
     reason = comment.reasons.get()
     assert reason.rule == Rule.REPORTS
-    assert reason.detail == "3 reports: Spam, Abusive or hateful, Off-topic"
+    assert reason.detail == "3 reports (weight 3): Spam, Abusive or hateful, Off-topic"
     assert comment.actions.last().rule == "reports"
 
 
@@ -270,6 +270,87 @@ def test_one_report_per_signed_in_user(article):
     comment, user = make_comment(article), User.objects.create_user("u")
     assert moderation.report(comment, reason="spam", user=user, session_key="a")
     assert not moderation.report(comment, reason="spam", user=user, session_key="b")
+
+
+def test_one_report_per_address_whatever_the_session(article):
+    comment = make_comment(article)
+    assert moderation.report(comment, reason="spam", session_key="a", ip_address="198.51.100.9")
+    for n in range(5):
+        assert not moderation.report(
+            comment, reason="spam", session_key=f"new-{n}", ip_address="198.51.100.9"
+        )
+    assert comment.reports.count() == 1
+
+
+def test_one_client_cannot_hide_a_comment_however_much_its_report_weighs(article, settings):
+    settings.NEWSROOM_COMMENTS_UPHELD_REPORTER_WEIGHT = 10
+    reporter = upheld_reporter()
+    comment = make_comment(article)
+    assert moderation.report(comment, reason="abuse", user=reporter, ip_address="198.51.100.1")
+    comment.refresh_from_db()
+    assert comment.reports.get().weight == 10
+    assert comment.status == Status.APPROVED
+
+
+def upheld_reporter(name="careful"):
+    """A signed-in reader whose earlier report a moderator upheld by rejecting the comment."""
+    user = User.objects.create_user(name)
+    earlier = make_comment(make_article())
+    moderation.report(earlier, reason="abuse", user=user)
+    moderation.reject(earlier, by=User.objects.create_user(f"{name}-mod"))
+    return user
+
+
+def test_report_from_a_reader_whose_reports_were_upheld_weighs_more(article):
+    careful, newcomer = upheld_reporter(), User.objects.create_user("newcomer")
+    assert moderation.report_weight(careful) == 2
+    assert moderation.report_weight(newcomer) == 1
+    assert moderation.report_weight(None) == 1
+
+    # Two guests do not reach the threshold of 3; the careful reader and one guest do.
+    by_guests = make_comment(article)
+    moderation.report(by_guests, reason="spam", ip_address="203.0.113.1")
+    moderation.report(by_guests, reason="spam", ip_address="203.0.113.2")
+    by_guests.refresh_from_db()
+    assert by_guests.status == Status.APPROVED
+
+    weighted = make_comment(article)
+    moderation.report(weighted, reason="abuse", user=careful, ip_address="203.0.113.3")
+    moderation.report(weighted, reason="abuse", ip_address="203.0.113.4")
+    weighted.refresh_from_db()
+    assert weighted.status == Status.HELD
+    assert (
+        weighted.reasons.get().detail
+        == "2 reports (weight 3): Abusive or hateful, Abusive or hateful"
+    )
+
+
+def test_dismissed_reports_are_not_upheld_and_stop_counting(article):
+    moderator = User.objects.create_user("mod")
+    reader = User.objects.create_user("reader")
+    comment = make_comment(article)
+    for n, who in enumerate([reader, None, None], start=1):
+        moderation.report(comment, reason="spam", user=who, ip_address=f"203.0.113.{n}")
+    comment.refresh_from_db()
+    assert comment.status == Status.HELD
+    moderation.approve(comment, by=moderator, note="Robust but fair")
+    assert comment.reports.filter(dismissed_at__isnull=True).count() == 0
+    # The next report starts the count again, and the dismissed one earned the reader nothing.
+    moderation.report(comment, reason="spam", ip_address="203.0.113.9")
+    comment.refresh_from_db()
+    assert comment.status == Status.APPROVED
+    assert moderation.report_weight(reader) == 1
+
+
+def test_reports_from_one_address_are_rate_limited(article, settings):
+    settings.NEWSROOM_COMMENTS_REPORT_RATE_LIMITS = "3/h"
+    comments = [make_comment(article) for _ in range(4)]
+    for comment in comments[:3]:
+        assert moderation.report(comment, reason="spam", ip_address="198.51.100.50")
+    with pytest.raises(moderation.RateLimited) as refused:
+        moderation.report(comments[3], reason="spam", ip_address="198.51.100.50")
+    assert refused.value.retry_after > 0
+    assert not comments[3].reports.exists()
 
 
 def test_ban_author_blocks_email_and_ip_and_marks_their_held_comments_spam(article):

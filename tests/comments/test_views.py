@@ -322,10 +322,36 @@ def test_reader_reports_once_and_threshold_hides_the_comment(client, article, se
     assert Report.objects.count() == 1
     from django.test import Client
 
-    Client().post(url, {"reason": "spam"})
+    Client(REMOTE_ADDR="198.51.100.20").post(url, {"reason": "spam"})
     comment.refresh_from_db()
     assert comment.status == Status.HELD
     assert "Rude words here" not in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_ten_cookieless_reports_from_one_address_leave_the_comment_approved(article):
+    from django.test import Client
+
+    comment = make_comment(article, body="An unpopular but fair view")
+    for _ in range(10):
+        response = Client(REMOTE_ADDR="198.51.100.30").post(
+            f"/comments/{comment.pk}/report/", {"reason": "abuse"}
+        )
+        assert response.status_code == 302
+    comment.refresh_from_db()
+    assert comment.status == Status.APPROVED
+    assert Report.objects.get().ip_address == "198.51.100.30"
+    assert "An unpopular but fair view" in Client().get(article.get_absolute_url()).content.decode()
+
+
+def test_too_many_reports_from_one_address_answer_429_with_a_message(client, article, settings):
+    settings.NEWSROOM_COMMENTS_REPORT_RATE_LIMITS = "2/h"
+    comments = [make_comment(article) for _ in range(3)]
+    for comment in comments[:2]:
+        assert client.post(f"/comments/{comment.pk}/report/", {"reason": "spam"}).status_code == 302
+    response = client.post(f"/comments/{comments[2].pk}/report/", {"reason": "spam"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "You have sent a lot of reports in a short time" in response.content.decode()
 
 
 def test_report_without_a_reason_reshows_the_choices(client, article):

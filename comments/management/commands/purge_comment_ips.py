@@ -1,4 +1,4 @@
-"""Erase the IP addresses of comments older than NEWSROOM_COMMENTS_IP_RETENTION_DAYS.
+"""Erase the IP addresses of comments and of reports older than NEWSROOM_COMMENTS_IP_RETENTION_DAYS.
 
 Run it daily from cron (`manage.py purge_comment_ips`) or Celery beat
 (task `comments.tasks.purge_comment_ips`).
@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from comments.models import Comment
+from comments.models import Comment, Report
 
 
 class Command(BaseCommand):
@@ -24,7 +24,10 @@ class Command(BaseCommand):
         days = settings.NEWSROOM_COMMENTS_IP_RETENTION_DAYS
         cutoff = timezone.now() - timedelta(days=days)
         old = Comment.objects.filter(created__lt=cutoff, ip_address__isnull=False)
+        old_reports = Report.objects.filter(created__lt=cutoff, ip_address__isnull=False)
         with transaction.atomic():
             count = old.count() if dry_run else old.update(ip_address=None)
+            if not dry_run:
+                old_reports.update(ip_address=None)
         verb = "Would erase" if dry_run else "Erased"
         self.stdout.write(f"{verb} the IP address of {count} comments older than {days} days.")
