@@ -9,11 +9,35 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
 from newsroom.site import absolute_url
 
 from .models import Article, Author, Section
+from .sanitize import strip_control_characters
 
 ITEMS = 30
 
 
-class NewsRssFeed(Rss201rev2Feed):
+def _xml_safe(value):
+    if isinstance(value, str):
+        return strip_control_characters(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_xml_safe(each) for each in value)
+    return value
+
+
+class XmlSafeFeedMixin:
+    """Drop characters XML cannot carry from everything a feed says, in case any got into the
+    database past the models' stripping: one bad headline must not take the feed down."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*map(_xml_safe, args), **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+    def add_item(self, *args, **kwargs):
+        super().add_item(*map(_xml_safe, args), **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+
+class NewsAtomFeed(XmlSafeFeedMixin, Atom1Feed):
+    pass
+
+
+class NewsRssFeed(XmlSafeFeedMixin, Rss201rev2Feed):
     """RSS 2.0 that also states each item's last material update, which RSS has no element for."""
 
     def add_item_elements(self, handler, item):
@@ -118,18 +142,18 @@ class AuthorFeed(SectionFeed):
 
 
 class AtomArticleFeed(ArticleFeed):
-    feed_type = Atom1Feed
+    feed_type = NewsAtomFeed
     subtitle = ArticleFeed.description
     feed_url_name = "articles:feed-atom"
 
 
 class AtomSectionFeed(SectionFeed):
-    feed_type = Atom1Feed
+    feed_type = NewsAtomFeed
     subtitle = SectionFeed.description
     feed_url_name = "articles:section-feed-atom"
 
 
 class AtomAuthorFeed(AuthorFeed):
-    feed_type = Atom1Feed
+    feed_type = NewsAtomFeed
     subtitle = AuthorFeed.description
     feed_url_name = "articles:author-feed-atom"

@@ -15,10 +15,28 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageOps
 
-from .sanitize import sanitize_body
+from .sanitize import sanitize_body, strip_text_fields
 
 
-class Section(models.Model):
+class EditorTextModel(models.Model):
+    """A model editors type into: its text never keeps a character feeds cannot carry.
+
+    Stripped before validation, so a field holding nothing else is reported blank in the form,
+    and again on save for rows written outside forms."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        strip_text_fields(self)
+        super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None):
+        strip_text_fields(self)
+        super().clean_fields(exclude)
+
+
+class Section(EditorTextModel):
     """A desk of the paper (Nation, World, Business…) that groups articles."""
 
     name = models.CharField(max_length=80, unique=True)
@@ -38,7 +56,7 @@ class Section(models.Model):
         return reverse("articles:section", kwargs={"slug": self.slug})
 
 
-class Author(models.Model):
+class Author(EditorTextModel):
     """A byline: a person, or a desk such as "Staff Reporter"."""
 
     name = models.CharField(max_length=120)
@@ -110,7 +128,7 @@ LAST_CHANGED = Coalesce("material_update_at", FIRST_PUBLISHED)
 
 
 @reversion.register(follow=["bylines", "corrections"])
-class Article(models.Model):
+class Article(EditorTextModel):
     """A news story, visible to readers once published and its publication time has come."""
 
     class Status(models.TextChoices):
@@ -316,7 +334,7 @@ class ArticleAuthor(models.Model):
 
 
 @reversion.register()
-class Correction(models.Model):
+class Correction(EditorTextModel):
     """A dated note on a published article: a correction of fact or an update."""
 
     class Kind(models.TextChoices):
@@ -504,7 +522,7 @@ class PreviewLink(models.Model):
             return None
 
 
-class EditorImage(models.Model):
+class EditorImage(EditorTextModel):
     """A picture uploaded for use inside an article body, inserted in the editor by its URL."""
 
     image = models.ImageField(upload_to="body-images/%Y/%m/")

@@ -1,4 +1,5 @@
-"""The editor allowlist: the only HTML an article body may contain."""
+"""What editors type or paste, made safe: the only HTML an article body may contain, and plain
+text fields without the characters XML (feeds, sitemaps) cannot carry."""
 
 import re
 from urllib.parse import urlsplit
@@ -79,4 +80,25 @@ _cleaner = bleach.Cleaner(
 
 def sanitize_body(html):
     """Return the article body with everything outside the editor allowlist removed."""
-    return _cleaner.clean(_NON_PROSE.sub("", html or ""))
+    return _cleaner.clean(_NON_PROSE.sub("", strip_control_characters(html or "")))
+
+
+# XML 1.0 allows tab, line feed and carriage return and no other C0 control character, nor
+# U+FFFE, U+FFFF or a lone surrogate. Word processors paste vertical tabs and form feeds as breaks.
+_BREAKS = re.compile("[\x0b\x0c]")
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def strip_control_characters(text):
+    """Return the text without characters XML cannot carry (pasted breaks become spaces)."""
+    if not isinstance(text, str):
+        return text
+    return _XML_ILLEGAL.sub("", _BREAKS.sub(" ", text))
+
+
+def strip_text_fields(instance):
+    """Strip XML-illegal characters from every text field of a model instance, in place."""
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname)
+        if isinstance(value, str):
+            setattr(instance, field.attname, strip_control_characters(value))

@@ -435,6 +435,19 @@ def test_body_pasted_into_the_editor_is_sanitized_on_save(client, editor):
     assert article.body == ('<h2>Heading</h2><p>Text <a href="https://example.org">link</a></p>')
 
 
+def test_control_characters_typed_into_the_form_are_stripped_or_reported_blank(client, editor):
+    article = make_article()
+    client.force_login(editor)
+    data = form_data(article, headline="Budget\x0cpassed\x1b", dek="\x08\x0e")
+    response = client.post(change_url(article), data)
+    assert response.status_code == 200  # the summary held nothing else: reported blank
+    assert "This field cannot be blank." in response.content.decode()
+    data["dek"] = "The vote was close."
+    assert client.post(change_url(article), data).status_code == 302
+    article.refresh_from_db()
+    assert article.headline == "Budget passed"
+
+
 def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_text(client, editor):
     article = make_article(headline="Original", body="<p>Original text.</p>")
     other_editor = make_staff("erin", "Editors")
