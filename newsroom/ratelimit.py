@@ -9,6 +9,7 @@ reader away with an error.
 """
 
 import hashlib
+import ipaddress
 import logging
 import math
 import threading
@@ -44,14 +45,35 @@ def parse_rates(text):
 
 
 def client_ip(request):
-    """Return the reader's IP: behind our TLS proxy, the address it appended to X-Forwarded-For.
+    """Return the reader's IP address, or None if there is no valid one.
 
-    Only the last entry is trusted: earlier ones come from the client and can be forged.
+    Each of the NEWSROOM_TRUSTED_PROXIES proxies in front of us appends the address it was
+    reached from to X-Forwarded-For, so the reader's is that many entries from the end; entries
+    before it come from the client and can be forged. A missing or malformed entry falls back to
+    the socket's address, never to anything the client wrote.
     """
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR") or None
+    proxies = settings.NEWSROOM_TRUSTED_PROXIES
+    entries = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    if proxies and len(entries) >= proxies:
+        address = parse_ip(entries[-proxies])
+        if address:
+            return address
+    return parse_ip(request.META.get("REMOTE_ADDR", ""))
+
+
+def parse_ip(text):
+    """Return the IP address in text ("203.0.113.7", "[2001:db8::1]:443"…) normalized, or None."""
+    text = text.strip()
+    if text.startswith("["):  # [IPv6]:port
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # IPv4:port
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
 
 
 class LocalCounters:

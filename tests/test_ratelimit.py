@@ -1,6 +1,6 @@
 import pytest
 
-from newsroom.ratelimit import Rate, client_ip, hit, parse_rates
+from newsroom.ratelimit import Rate, client_ip, hit, parse_ip, parse_rates
 
 
 @pytest.mark.parametrize(
@@ -46,14 +46,14 @@ def test_rate_lists_parse_from_settings_text():
 
 
 def test_client_ip_is_the_address_our_proxy_appended(rf, settings):
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.NEWSROOM_TRUSTED_PROXIES = 1
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
     # The first entry came from the client and could be anything; the last is the proxy's.
     assert client_ip(request) == "203.0.113.7"
 
 
 def test_client_ip_is_the_socket_address_without_a_proxy(rf, settings):
-    settings.SECURE_PROXY_SSL_HEADER = None
+    settings.NEWSROOM_TRUSTED_PROXIES = 0
     request = rf.get("/", REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="6.6.6.6")
     assert client_ip(request) == "198.51.100.4"
 
@@ -68,3 +68,41 @@ def test_without_the_shared_cache_limits_are_counted_per_process_and_logged(
     assert hit("comment", "offline@example.org", rates, now=now + 2) == 58
     assert hit("comment", "offline@example.org", rates, now=now + 60) is None
     assert "counted in this process only" in caplog.text
+
+
+def test_client_ip_behind_two_proxies_is_the_second_entry_from_the_end(rf, settings):
+    settings.NEWSROOM_TRUSTED_PROXIES = 2
+    forwarded = "6.6.6.6, 203.0.113.7, 10.0.0.5"  # forged, the reader, the first proxy
+    request = rf.get("/", REMOTE_ADDR="10.0.0.6", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == "203.0.113.7"
+    # A header that did not pass through both proxies is not believed.
+    request = rf.get("/", REMOTE_ADDR="10.0.0.6", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert client_ip(request) == "10.0.0.6"
+
+
+@pytest.mark.parametrize(
+    "forwarded",
+    ["not-an-ip", "999.999.999.999", "", " , ", "6.6.6.6, not-an-ip", "1.2.3.4.5", "::g",
+     "<script>alert(1)</script>", "x" * 5000, "203.0.113.7\r\nSet-Cookie: a=b"],
+)  # fmt: skip
+def test_a_malformed_forwarded_address_falls_back_to_the_socket_address(rf, settings, forwarded):
+    settings.NEWSROOM_TRUSTED_PROXIES = 1
+    request = rf.get("/", REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == "198.51.100.4"
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        (" 203.0.113.7:8443 ", "203.0.113.7"),
+        ("2001:DB8::1", "2001:db8::1"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("fe80::1%eth0", "fe80::1"),
+        ("unknown", None),
+        ("", None),
+    ],
+)
+def test_addresses_are_parsed_and_normalized(text, address):
+    assert parse_ip(text) == address

@@ -42,7 +42,8 @@ def form_data(**overrides):
 
 
 def post(client, article, **overrides):
-    return client.post(f"/comments/post/{article.pk}/", form_data(**overrides))
+    headers = {k: overrides.pop(k) for k in list(overrides) if k.isupper()}
+    return client.post(f"/comments/post/{article.pk}/", form_data(**overrides), **headers)
 
 
 def comments_section(response):
@@ -307,6 +308,45 @@ def test_blocked_email_is_stored_as_spam_without_telling(client, article):
     ListEntry.objects.create(kind=ListEntry.Kind.BLOCKED_EMAIL, value="asha@example.org")
     assert post(client, article).status_code == 302
     assert Comment.objects.get().status == Status.SPAM
+
+
+GARBAGE_FORWARDED_FOR = [
+    "not-an-ip",
+    "999.999.999.999",
+    "::g",
+    "",
+    " , ",
+    "203.0.113.9, not-an-ip",
+    "<script>alert(1)</script>",
+    "x" * 2000,
+]
+
+
+@pytest.mark.parametrize("forwarded", GARBAGE_FORWARDED_FOR, ids=range(len(GARBAGE_FORWARDED_FOR)))
+def test_garbage_forwarded_for_never_500s_and_stores_the_socket_address(client, article, forwarded):
+    response = post(client, article, HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="198.51.100.77")
+    assert response.status_code == 302
+    assert Comment.objects.get().ip_address == "198.51.100.77"
+
+
+def test_forged_forwarded_addresses_never_reset_the_per_address_limit(client, article, settings):
+    settings.NEWSROOM_TRUSTED_PROXIES = 1
+    answers = []
+    for n in range(12):
+        # A new forged address per post, then what our proxy appends: the reader's real one.
+        forged = f"198.51.100.{n}, 203.0.113.7" if n % 2 else GARBAGE_FORWARDED_FOR[n % 8]
+        answers.append(
+            post(
+                client,
+                article,
+                email=f"reader{n}@example.org",
+                body=f"Comment number {n}",
+                HTTP_X_FORWARDED_FOR=forged,
+                REMOTE_ADDR="203.0.113.7",
+            ).status_code
+        )
+    assert answers == [302] * 5 + [429] * 7
+    assert set(Comment.objects.values_list("ip_address", flat=True)) == {"203.0.113.7"}
 
 
 # --- Reports -------------------------------------------------------------------------------------
