@@ -90,6 +90,9 @@ class Comment(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
     notify_replies = models.BooleanField("email me replies", default=False)
     ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
+    # A digest of the random key in the signed cookie of the browser that posted the comment: in
+    # trusted mode, only that browser's later comments are trusted on the strength of this one.
+    browser_key = models.CharField(max_length=64, blank=True, editable=False)
     report_count = models.PositiveIntegerField("reports", default=0, editable=False)
     created = models.DateTimeField(default=timezone.now)
     # Set once the comment went out in a moderators' digest, so each is announced once.

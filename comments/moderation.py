@@ -3,8 +3,10 @@ moderators' decisions. Views, admin actions, tasks and commands all call these f
 each writes its audit row in the same transaction as the change.
 """
 
+import hashlib
 import ipaddress
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -115,6 +117,7 @@ class Submission:
     user: object = None
     ip_address: str | None = None
     spam_trap: str = ""  # form.spam_reason()
+    browser_key: str = ""  # commenter_key() of the browser's signed cookie
 
 
 @dataclass
@@ -202,9 +205,11 @@ def check(submission, *, now=None):
         mode = moderation_mode(article)
         if mode == ArticlePolicy.Mode.PRE:
             verdict.add(Rule.PRE_MODERATION, "Every comment on this article is held", Status.HELD)
-        elif mode == ArticlePolicy.Mode.TRUSTED and not _is_trusted(email):
+        elif mode == ArticlePolicy.Mode.TRUSTED and not _is_trusted(submission, email):
             verdict.add(
-                Rule.NEW_COMMENTER, f"No earlier approved comment from {email}", Status.HELD
+                Rule.NEW_COMMENTER,
+                f"No earlier approved comment from {email} in this browser",
+                Status.HELD,
             )
         verdict.rule = f"{mode} mode"
     return verdict
@@ -248,8 +253,33 @@ def _ip_in(ip, network):
         return False
 
 
-def _is_trusted(email):
-    return Comment.objects.by_email(email).approved().exists()
+def _is_trusted(submission, email):
+    # A typed address proves nothing: trust needs an approved comment with the same address from
+    # the same browser (its signed cookie), or from the same signed-in account.
+    approved = Comment.objects.by_email(email).approved()
+    if getattr(submission.user, "is_authenticated", False):
+        approved = approved.filter(Q(user=submission.user) | Q(browser_key=submission.browser_key))
+    elif submission.browser_key:
+        approved = approved.filter(browser_key=submission.browser_key)
+    else:
+        return False
+    return approved.exists()
+
+
+COMMENTER_COOKIE = "newsroom_commenter"
+COMMENTER_SALT = "comments.commenter"
+
+
+def commenter_key(request):
+    """Return (digest, new cookie value or None) for the browser's commenter cookie.
+
+    The cookie holds a random key signed with the secret key; comments store only its digest.
+    """
+    key = request.get_signed_cookie(COMMENTER_COOKIE, default=None, salt=COMMENTER_SALT)
+    new = None
+    if not key:
+        key = new = secrets.token_urlsafe(18)
+    return hashlib.sha256(key.encode()).hexdigest(), new
 
 
 def submit(submission, *, now=None):
@@ -265,6 +295,7 @@ def submit(submission, *, now=None):
             body=submission.body.strip(),
             notify_replies=submission.notify_replies,
             ip_address=submission.ip_address,
+            browser_key=submission.browser_key,
             status=verdict.status,
         )
         Reason.objects.bulk_create(

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.sessions.backends.base import UpdateError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -52,6 +53,7 @@ def post_comment(request, article_id):
         # Sent from a cached page without JavaScript (our script adds the timestamp).
         return _ask_to_send_again(request, article)
     data = form.cleaned_data
+    browser_key, new_cookie = moderation.commenter_key(request)
     submission = moderation.Submission(
         article=article,
         name=data["name"],
@@ -62,6 +64,7 @@ def post_comment(request, article_id):
         user=request.user,
         ip_address=client_ip(request),
         spam_trap=form.spam_reason(),
+        browser_key=browser_key,
     )
     try:
         comment = moderation.submit(submission)
@@ -76,10 +79,23 @@ def post_comment(request, article_id):
     if not comment.is_public():
         # Only this reader's session remembers the held comment, so only they see it.
         pending.remember(request.session, comment)
-        return redirect(f"{article.get_absolute_url()}#comment-{comment.pk}")
-    page = Comment.objects.page_number_of(comment)
-    query = f"?comments_page={page}" if page > 1 else ""
-    return redirect(f"{article.get_absolute_url()}{query}#comment-{comment.pk}")
+        response = redirect(f"{article.get_absolute_url()}#comment-{comment.pk}")
+    else:
+        page = Comment.objects.page_number_of(comment)
+        query = f"?comments_page={page}" if page > 1 else ""
+        response = redirect(f"{article.get_absolute_url()}{query}#comment-{comment.pk}")
+    if new_cookie:
+        # Proof for trusted mode: once this comment is approved, this browser's next ones are.
+        response.set_signed_cookie(
+            moderation.COMMENTER_COOKIE,
+            new_cookie,
+            salt=moderation.COMMENTER_SALT,
+            max_age=365 * 24 * 3600,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 @require_http_methods(["GET", "POST"])

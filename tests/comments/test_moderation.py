@@ -216,13 +216,28 @@ def test_pre_moderation_holds_every_comment(article, settings):
     assert rules(comment) == [Rule.PRE_MODERATION]
 
 
-def test_trusted_mode_holds_a_first_comment_and_trusts_an_approved_email(article, settings):
+def test_trusted_mode_holds_a_first_comment_and_trusts_the_same_email_from_the_same_browser(
+    article, settings
+):
     settings.NEWSROOM_COMMENTS_MODE = "trusted"
-    first = submit(article, body="First words")
+    first = submit(article, body="First words", browser_key="k1")
     assert first.status == Status.HELD
     assert rules(first) == [Rule.NEW_COMMENTER]
     moderation.approve(first, by=None)
-    assert submit(article, body="Second words", email="ASHA@example.org").status == Status.APPROVED
+    again = submit(article, body="Second words", email="ASHA@example.org", browser_key="k1")
+    assert again.status == Status.APPROVED
+    # The address alone proves nothing: another browser, or none, is held.
+    assert submit(article, body="Third words", browser_key="k2").status == Status.HELD
+    assert submit(article, body="Fourth words").status == Status.HELD
+
+
+def test_trusted_mode_trusts_a_signed_in_reader_by_account(article, settings):
+    settings.NEWSROOM_COMMENTS_MODE = "trusted"
+    reader = User.objects.create_user("asha")
+    make_comment(article, email="asha@example.org", user=reader)
+    assert submit(article, user=reader, browser_key="new").status == Status.APPROVED
+    stranger = User.objects.create_user("mallory")
+    assert submit(article, body="Me too", user=stranger, browser_key="x").status == Status.HELD
 
 
 def test_per_article_mode_overrides_the_site_default(article, settings):

@@ -258,6 +258,44 @@ def test_comment_post_runs_a_bounded_number_of_queries(
         post(client, article, body="Another top-level comment")
 
 
+def test_trusted_mode_holds_a_stranger_typing_an_approved_commenters_address(client, settings):
+    from django.test import Client
+
+    from comments import moderation
+
+    settings.NEWSROOM_COMMENTS_MODE = "trusted"
+    article = make_article()
+    assert post(client, article, body="My first comment").status_code == 302
+    first = Comment.objects.get()
+    assert first.status == Status.HELD
+    moderation.approve(first, by=None)
+
+    stranger = Client()
+    assert post(stranger, article, body="Pretending to be Asha").status_code == 302
+    assert Comment.objects.get(body="Pretending to be Asha").status == Status.HELD
+    # A forged cookie is no proof either.
+    stranger.cookies[moderation.COMMENTER_COOKIE] = (
+        client.cookies[moderation.COMMENTER_COOKIE].value[:-2] + "xx"
+    )
+    post(stranger, article, body="Pretending harder")
+    assert Comment.objects.get(body="Pretending harder").status == Status.HELD
+
+    # The browser whose comment was approved is trusted from then on.
+    assert post(client, article, body="My second comment").status_code == 302
+    assert Comment.objects.get(body="My second comment").status == Status.APPROVED
+
+
+def test_commenter_cookie_is_signed_http_only_and_long_lived(client, article):
+    from comments import moderation
+
+    response = post(client, article)
+    cookie = response.cookies[moderation.COMMENTER_COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert int(cookie["max-age"]) == 365 * 24 * 3600
+    # The database keeps a digest, never the cookie's key.
+    assert Comment.objects.get().browser_key not in cookie.value
+
+
 # --- Closing -----------------------------------------------------------------------------------
 
 

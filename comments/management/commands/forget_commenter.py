@@ -36,6 +36,7 @@ class Command(BaseCommand):
                 comment.email = ""
                 comment.body = REMOVED
                 comment.ip_address = None
+                comment.browser_key = ""
                 comment.notify_replies = False
                 comment.user = None
                 comment.save()  # re-derives body_html from the new text
