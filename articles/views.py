@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import condition
+from django.views.decorators.http import condition, require_safe
 from django.views.generic import DetailView, ListView
 
 from newsroom import pagecache
@@ -143,6 +143,7 @@ class ArticleDetailView(PublishedArticleMixin, DetailView):
         return HttpResponse(html.replace(COMMENT_SLOTS["thread"], thread, 1))
 
 
+@require_safe
 def article_shortlink(request, slug):
     """Redirect a bare slug to the article's canonical URL."""
     if request.user.has_perm("articles.change_article"):
@@ -173,6 +174,7 @@ def _private_noindex(response):
     return response
 
 
+@require_safe
 def article_preview(request, token):
     """Show an unpublished article to anyone holding a live shared preview link."""
     key = PreviewLink.key_from_token(token)
@@ -260,6 +262,7 @@ def _articles_etag(request, *args, **kwargs):
 def conditional_on_articles(view):
     """Answer 304 Not Modified to a client whose copy is as new as the newest article change."""
 
+    @require_safe
     @condition(etag_func=_articles_etag, last_modified_func=articles_changed_at)
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):

@@ -144,6 +144,7 @@ def report_comment(request, pk):
 
 
 @csrf_exempt  # the signed token is the credential; mail clients' one-click POSTs carry no cookie
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token):
     """Stop reply emails for one comment: GET asks, POST (a button or a mail client) does it."""
     pk = Comment.pk_from_unsubscribe_token(token)
@@ -153,4 +154,6 @@ def unsubscribe(request, token):
     done = request.method == "POST"
     if done:
         Comment.objects.filter(pk=comment.pk).update(notify_replies=False)
-    return render(request, "comments/unsubscribe.html", {"comment": comment, "done": done})
+    # The link outlives the article's publication: name only what readers may still see.
+    context = {"comment": comment, "done": done, "is_public": comment.article.is_published()}
+    return render(request, "comments/unsubscribe.html", context)

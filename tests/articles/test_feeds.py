@@ -264,3 +264,14 @@ def test_editor_text_is_stored_without_xml_illegal_characters(code):
             assert char in stored or name == "body", (name, stored)
         else:
             assert char not in stored, (name, stored)
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "trace", "patch", "post"])
+def test_feeds_and_sitemaps_answer_405_to_anything_but_get_and_head(client, newsroom, method):
+    section, asha, _, _ = newsroom
+    urls = [*feed_urls(section, asha), "/sitemap.xml", "/sitemap-news.xml", "/sitemap-nation.xml"]
+    for url in urls:
+        response = getattr(client, method)(url)
+        assert response.status_code == 405, url
+        assert "GET" in response["Allow"]
+    assert client.head(reverse("articles:feed-rss")).status_code == 200

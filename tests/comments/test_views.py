@@ -496,3 +496,28 @@ def test_each_comment_links_to_a_report_page_instead_of_carrying_a_form(client, 
 def test_there_is_no_report_page_for_a_hidden_comment(client, article):
     held = make_comment(article, status=Comment.Status.HELD)
     assert client.get(f"/comments/{held.pk}/report/").status_code == 404
+
+
+@pytest.mark.parametrize("status", ["draft", "unpublished", "withdrawn"])
+def test_unsubscribe_page_does_not_name_an_article_readers_cannot_see(client, status):
+    from articles.models import Article
+
+    article = make_article(headline="Story no longer public")
+    comment = make_comment(article, notify_replies=True)
+    Article.objects.filter(pk=article.pk).update(status=status)
+    url = comment.get_unsubscribe_url()
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Story no longer public" not in html
+        assert article.get_absolute_url() not in html
+    comment.refresh_from_db()
+    assert not comment.notify_replies
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "trace", "patch"])
+def test_unsubscribe_answers_405_to_other_methods(client, article, method):
+    comment = make_comment(article, notify_replies=True)
+    assert getattr(client, method)(comment.get_unsubscribe_url()).status_code == 405
+    comment.refresh_from_db()
+    assert comment.notify_replies
