@@ -7,6 +7,7 @@ without debug the site refuses to start until DJANGO_SECRET_KEY is set.
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,6 +60,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    # Admin sign-in throttling (see AXES_* below).
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -95,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sharing.middleware.ShareVisitMiddleware",
     "comments.middleware.PendingCommentsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -169,6 +174,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# Sign-in throttling with django-axes, a well-kept library, rather than our own limiter: it hooks
+# into authentication itself (every login form, not one view), keeps failed attempts in the
+# database where an administrator sees and clears them (admin, `axes_reset`), and has a tested
+# lockout flow. Failures count per user name *and* address, so a stranger guessing cannot lock an
+# editor out from elsewhere; the address is ours (client_ip), so it follows the proxy setting.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("NEWSROOM_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("NEWSROOM_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "newsroom.ratelimit.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_RESET_ON_SUCCESS = True
+# Keep failed attempts only, not a log of every successful sign-in with its address.
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- Time and language ------------------------------------------------------------------------
 
