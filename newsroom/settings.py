@@ -190,6 +190,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "newsroom.ratelimit.client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner in every management command
 # Keep failed attempts only, not a log of every successful sign-in with its address.
 AXES_DISABLE_ACCESS_LOG = True
 
