@@ -5,6 +5,7 @@ import re
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -14,8 +15,14 @@ from reversion.models import Version
 
 from newsroom.middleware import CONTENT_SECURITY_POLICY
 
-from . import workflow
-from .forms import WORKFLOW_LABELS, ArticleAdminForm, PreviewLinkForm, workflow_buttons
+from . import tasks, workflow
+from .forms import (
+    WORKFLOW_LABELS,
+    ArticleAdminForm,
+    PreviewLinkForm,
+    UploadedPictureField,
+    workflow_buttons,
+)
 from .models import (
     Article,
     ArticleAuthor,
@@ -437,6 +444,9 @@ class ArticleAdmin(VersionAdmin):
             obj.created_by = request.user
         obj.last_edited_by = request.user
         super().save_model(request, obj, form, change)
+        if obj.lead_image:
+            # Also after a restore: the task only writes renditions that are missing.
+            transaction.on_commit(lambda: tasks.build_renditions.delay(obj.pk), robust=True)
 
     def save_formset(self, request, form, formset, change):
         for row in formset.save(commit=False):
@@ -492,6 +502,7 @@ class EditorImageAdmin(admin.ModelAdmin):
     search_fields = ["description"]
     fields = ["image", "description", "url"]
     readonly_fields = ["url"]
+    formfield_overrides = {models.ImageField: {"form_class": UploadedPictureField}}
 
     @admin.display(description="Preview")
     def thumbnail(self, obj):

@@ -6,4 +6,11 @@ class ArticlesConfig(AppConfig):
     name = "articles"
 
     def ready(self):
+        from django.conf import settings
+        from PIL import Image
+
         from . import caching  # noqa: F401  (connects the cache invalidation receivers)
+
+        # Pillow's guard against decompression bombs, set explicitly rather than left to its
+        # default (89 million pixels) so every process that opens a picture refuses the same.
+        Image.MAX_IMAGE_PIXELS = settings.NEWSROOM_IMAGE_MAX_PIXELS

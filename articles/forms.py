@@ -1,12 +1,16 @@
 """Admin forms for articles: rich-text body, lead image checks, workflow steps, edit conflicts."""
 
+import io
+import warnings
 from datetime import timedelta
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AdminTextareaWidget
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_prose_editor.fields import ProseEditorFormField
+from PIL import Image, ImageOps
 
 from . import workflow
 from .models import Article, PreviewLink
@@ -41,6 +45,53 @@ WORKFLOW_LABELS = {
     "send_back_to_draft": "Send back to draft",
     "withdraw": "Take down",
 }
+
+
+class UploadedPictureField(forms.ImageField):
+    """An image upload with a clear answer to a pixel bomb, stored without its metadata.
+
+    Pillow refuses to open a picture over Image.MAX_IMAGE_PIXELS (set from
+    NEWSROOM_IMAGE_MAX_PIXELS when the app starts) before decoding it. The stored original is
+    re-encoded with its orientation applied and without EXIF, XMP or text chunks, so camera,
+    GPS and software details never reach storage."""
+
+    def to_python(self, data):
+        limit = settings.NEWSROOM_IMAGE_MAX_PIXELS
+        with warnings.catch_warnings():
+            # Pillow only warns between the limit and twice the limit; refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                upload = super().to_python(data)
+            except forms.ValidationError as error:
+                if isinstance(error.__cause__, (Image.DecompressionBombError, Warning)):
+                    raise forms.ValidationError(
+                        f"This picture has more than {limit / 1_000_000:g} million pixels, "
+                        "the most we accept. Export a smaller copy (for example 4000 pixels "
+                        "wide) and upload that.",
+                        code="too_many_pixels",
+                    ) from error
+                raise
+        return upload if upload is None else without_metadata(upload)
+
+
+def without_metadata(upload):
+    """Return a copy of an uploaded picture re-encoded without metadata, orientation applied."""
+    upload.seek(0)
+    with Image.open(upload) as picture:
+        kind = picture.format
+        icc_profile = picture.info.get("icc_profile")
+        upright = ImageOps.exif_transpose(picture)
+        options = {"icc_profile": icc_profile} if icc_profile else {}
+        if kind == "JPEG":
+            upright = upright.convert("RGB") if upright.mode not in {"RGB", "L"} else upright
+            options.update(quality=92, optimize=True)
+        elif kind == "WEBP":
+            options.update(quality=90)
+        buffer = io.BytesIO()
+        upright.save(buffer, kind, **options)
+    clean = SimpleUploadedFile(upload.name, buffer.getvalue(), upload.content_type)
+    clean.image = Image.open(io.BytesIO(buffer.getvalue()))
+    return clean
 
 
 def workflow_buttons(article, user):
@@ -86,6 +137,7 @@ class ArticleAdminForm(forms.ModelForm):
             "comments_enabled",
             "withdrawal_reason",
         ]
+        field_classes = {"lead_image": UploadedPictureField}
         widgets = {
             # Headlines and summaries are read whole while editing: give them the full width.
             "headline": forms.TextInput(attrs={"class": "vLargeTextField"}),

@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models.functions import Coalesce, Least
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageOps
@@ -302,10 +303,19 @@ class Article(EditorTextModel):
         return self.created_by_id == user.pk or self.bylines.filter(author__user=user).exists()
 
     def get_rendition(self, name):
-        """Return the named resized copy of the lead image (made on first use), or None."""
+        """Return the named resized copy of the lead image, a placeholder of the same size while
+        it is being made (tasks.build_renditions), or None without a lead image.
+
+        Never resizes: a reader's request must not pay for decoding a large picture."""
         if not self.lead_image:
             return None
-        return Rendition.for_image(self.lead_image, RENDITIONS[name])
+        return Rendition.stored(self.lead_image, RENDITIONS[name])
+
+    def build_renditions(self):
+        """Write every missing rendition of the lead image to storage; return how many."""
+        if not self.lead_image:
+            return 0
+        return sum(Rendition.build(self.lead_image, spec) for spec in RENDITIONS.values())
 
     @property
     def renditions(self):
@@ -394,10 +404,10 @@ class Rendition:
     url: str
     width: int
     height: int
+    is_placeholder: bool = False
 
-    @classmethod
-    def for_image(cls, image, spec):
-        """Return the rendition of an ImageFieldFile, writing it to storage the first time."""
+    @staticmethod
+    def _size_and_path(image, spec):
         source_width, source_height = image.width, image.height
         if spec.height is None:
             # Never upscale the article picture; keep its proportions.
@@ -406,10 +416,27 @@ class Rendition:
         else:
             width, height = spec.width, spec.height
         source = PurePosixPath(image.name)
-        path = f"renditions/{source.parent}/{source.stem}-{spec.name}.jpg"
+        return width, height, f"renditions/{source.parent}/{source.stem}-{spec.name}.jpg"
+
+    @classmethod
+    def stored(cls, image, spec):
+        """Return the rendition of an ImageFieldFile, or a placeholder until it is built."""
+        width, height, path = cls._size_and_path(image, spec)
         if not default_storage.exists(path):
-            default_storage.save(path, ContentFile(_resize(image, width, height, spec)))
+            return cls(static(PLACEHOLDER), width, height, is_placeholder=True)
         return cls(url=default_storage.url(path), width=width, height=height)
+
+    @classmethod
+    def build(cls, image, spec):
+        """Write the rendition to storage unless it is there; return True if it was written."""
+        width, height, path = cls._size_and_path(image, spec)
+        if default_storage.exists(path):
+            return False
+        default_storage.save(path, ContentFile(_resize(image, width, height, spec)))
+        return True
+
+
+PLACEHOLDER = "img/picture-placeholder.svg"
 
 
 def _resize(image, width, height, spec):

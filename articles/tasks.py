@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
 
+from newsroom import pagecache
 from newsroom.site import absolute_url
 
 from .models import Article
@@ -42,3 +43,14 @@ def notify_editors_of_review(self, article_id, submitted_by_id):
         recipient_list=recipients,
     )
     return len(recipients)
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def build_renditions(self, article_id):
+    """Resize a newly saved lead image into every rendition, so no reader's request has to."""
+    article = Article.objects.filter(pk=article_id).first()
+    built = article.build_renditions() if article else 0
+    if built:
+        # Cached pages still show the placeholder; no row changed to retire them.
+        pagecache.invalidate_site()
+    return built

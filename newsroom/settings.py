@@ -298,6 +298,9 @@ NEWSROOM_SPAM_MAX_FORM_AGE = env_int("NEWSROOM_SPAM_MAX_FORM_AGE", 2 * 24 * 3600
 NEWSROOM_PREVIEW_LINK_HOURS = env_int("NEWSROOM_PREVIEW_LINK_HOURS", 48)
 NEWSROOM_PREVIEW_LINK_MAX_DAYS = env_int("NEWSROOM_PREVIEW_LINK_MAX_DAYS", 14)
 NEWSROOM_LEAD_IMAGE_MAX_MB = env_int("NEWSROOM_LEAD_IMAGE_MAX_MB", 10)
+# The most pixels an uploaded picture may have (width × height); larger ones are refused before
+# they are decoded. 40 million is a 7,700 × 5,200 photo; a lead image needs 1,200 wide.
+NEWSROOM_IMAGE_MAX_PIXELS = env_int("NEWSROOM_IMAGE_MAX_PIXELS", 40_000_000)
 
 # Reader comments (comments app). Rates are "count/period" pairs: s, m, h or d.
 NEWSROOM_COMMENTS_MODE = env_str("NEWSROOM_COMMENTS_MODE", "trusted")  # pre, trusted or post

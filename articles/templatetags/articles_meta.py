@@ -97,7 +97,7 @@ def news_article(article):
             "height": rendition.height,
         }
         for rendition in renditions
-        if rendition is not None
+        if rendition is not None and not rendition.is_placeholder
     ]
     if images:
         data["image"] = images

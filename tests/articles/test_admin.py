@@ -2,10 +2,11 @@
 
 import io
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import reversion
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -13,6 +14,7 @@ from PIL import Image
 from reversion.models import Version
 
 from articles.models import Article, ArticleAuthor, Correction, PreviewLink, StatusChange
+from articles.tasks import build_renditions
 from tests.factories import make_article, make_author, make_comment, make_section
 
 pytestmark = pytest.mark.django_db
@@ -467,11 +469,14 @@ def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_text(client, ed
     assert article.body == "<p>Erin's text.</p>"
 
 
-def test_lead_image_upload_makes_renditions(client, editor, media):
+def test_lead_image_upload_makes_renditions(
+    client, editor, media, django_capture_on_commit_callbacks
+):
     article = make_article()
     client.force_login(editor)
     data = form_data(article, lead_image=jpeg(2400, 1600), lead_image_alt="A bus at a stop")
-    assert client.post(change_url(article), data).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):  # the Celery task, eager in tests
+        assert client.post(change_url(article), data).status_code == 302
     article.refresh_from_db()
     assert (article.lead_image_width, article.lead_image_height) == (2400, 1600)
     rendition = article.get_rendition("article")
@@ -514,6 +519,104 @@ def test_bad_lead_images_get_a_clear_form_error(
     assert message in response.content.decode()
     article.refresh_from_db()
     assert not article.lead_image
+
+
+def png_bomb(width, height):
+    """A PNG of a few kilobytes that would decode to width × height pixels."""
+    buffer = io.BytesIO()
+    Image.new("1", (width, height)).save(buffer, "PNG")
+    return SimpleUploadedFile("bomb.png", buffer.getvalue(), content_type="image/png")
+
+
+@pytest.mark.parametrize("size", [(10_000, 10_000), (9_000, 5_000)], ids=["100MP", "45MP"])
+def test_a_pixel_bomb_is_refused_with_a_clear_form_error(client, editor, media, size):
+    upload = png_bomb(*size)
+    assert upload.size < 200_000
+    article = make_article()
+    client.force_login(editor)
+    response = client.post(
+        change_url(article), form_data(article, lead_image=upload, lead_image_alt="Nothing")
+    )
+    assert response.status_code == 200
+    assert "This picture has more than 40 million pixels" in response.content.decode()
+    article.refresh_from_db()
+    assert not article.lead_image
+    assert not list(media.rglob("*.png"))
+
+
+def test_pillow_refuses_to_open_a_picture_over_the_limit_anywhere():
+    assert Image.MAX_IMAGE_PIXELS == 40_000_000
+    buffer = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(buffer, "PNG")
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(buffer)
+
+
+def jpeg_with_gps_and_rotation():
+    """A camera JPEG: 1600×1200 as stored, to be shown turned upright (EXIF Orientation 6)."""
+    picture = Image.new("RGB", (1600, 1200), (10, 120, 40))
+    picture.paste((250, 250, 250), (0, 0, 200, 200))  # a white corner shows which way is up
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to view
+    exif[0x0110] = "Pocket Camera 9"  # Model
+    gps = {1: "N", 2: (12.0, 58.0, 17.0), 3: "E", 4: (77.0, 35.0, 40.0)}
+    exif[0x8825] = gps  # GPSInfo
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", exif=exif)
+    assert Image.open(io.BytesIO(buffer.getvalue())).getexif().get_ifd(0x8825)
+    return SimpleUploadedFile("IMG_0001.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def test_uploaded_original_is_stored_without_metadata_and_upright(
+    client, editor, media, django_capture_on_commit_callbacks
+):
+    article = make_article()
+    client.force_login(editor)
+    data = form_data(article, lead_image=jpeg_with_gps_and_rotation(), lead_image_alt="A field")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(change_url(article), data).status_code == 302
+    article.refresh_from_db()
+    with Image.open(article.lead_image.path) as stored:
+        exif = stored.getexif()
+        assert not exif.get_ifd(0x8825) and 0x0110 not in exif and 0x0112 not in exif
+        assert stored.size == (1200, 1600)  # turned upright
+        assert stored.getpixel((1150, 50))[0] > 200  # the white corner is now top right
+    assert (article.lead_image_width, article.lead_image_height) == (1200, 1600)
+
+
+def test_body_images_are_stored_without_metadata(client, editor, media):
+    from articles.models import EditorImage
+
+    editor.user_permissions.add(*Permission.objects.filter(codename__endswith="editorimage"))
+    client.force_login(editor)
+    response = client.post(
+        "/admin/articles/editorimage/add/",
+        {"image": jpeg_with_gps_and_rotation(), "description": "A field"},
+    )
+    assert response.status_code == 302
+    with Image.open(EditorImage.objects.get().image.path) as stored:
+        assert not stored.getexif().get_ifd(0x8825)
+
+
+def test_a_readers_request_never_builds_a_rendition(client, media):
+    article = make_article(lead_image_alt="A bus at a stop")
+    buffer = io.BytesIO()
+    Image.new("RGB", (2400, 1600)).save(buffer, "JPEG")
+    article.lead_image.save("bus.jpg", SimpleUploadedFile("bus.jpg", buffer.getvalue()))
+    with mock.patch("articles.models._resize", side_effect=AssertionError("resized")) as resize:
+        for url in [article.get_absolute_url(), "/", article.section.get_absolute_url()]:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            html = response.content.decode()
+            # A grey box of the right size until the task has made the rendition.
+            assert "/static/img/picture-placeholder.svg" in html, url
+        assert 'property="og:image"' not in html
+    assert resize.call_count == 0
+    assert not (media / "renditions").exists()
+    # Once the task ran, readers get the real picture.
+    assert build_renditions.delay(article.pk).get() == 5
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert 'alt="A bus at a stop"' in html and "picture-placeholder" not in html
 
 
 # --- History -------------------------------------------------------------------------------

@@ -163,6 +163,7 @@ def lead_image_article(settings, tmp_path, width, height):
     Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, "PNG")
     article = make_article()
     article.lead_image.save("scene.png", ContentFile(buffer.getvalue()))
+    article.build_renditions()  # as tasks.build_renditions does after an editor's upload
     return article
 
 

@@ -69,6 +69,7 @@ def test_print_view_shows_the_lead_image(client, settings, tmp_path):
         lead_image_alt="The ferry at the island pier", lead_image_caption="Back in service."
     )
     pictured.lead_image.save("ferry.jpg", ContentFile(buffer.getvalue()))
+    pictured.build_renditions()
     html = client.get(print_url(pictured)).content.decode()
     assert '<figure class="article-lead-image">' in html
     assert 'alt="The ferry at the island pier"' in html

@@ -65,6 +65,7 @@ def pictured(settings, tmp_path):
     buffer = io.BytesIO()
     Image.new("RGB", (1600, 1000), (40, 90, 160)).save(buffer, "JPEG")
     article.lead_image.save("ferry.jpg", ContentFile(buffer.getvalue()))
+    article.build_renditions()
     Correction.objects.create(article=article, text="An earlier version misnamed the pier.")
     Correction.objects.create(
         article=article, kind=Correction.Kind.UPDATE, text="The evening sailing is cancelled."
