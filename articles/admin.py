@@ -4,11 +4,14 @@ import re
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
 from django.db import models, transaction
 from django.db.models import Count, Q
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 from reversion.models import Version
@@ -230,6 +233,26 @@ class ArticleAdmin(VersionAdmin):
         if obj is None or self.has_publish_permission(request):
             return True
         return obj.status == Article.Status.DRAFT and obj.is_written_by(request.user)
+
+    def get_urls(self):
+        original = path(
+            "original/<path:name>",
+            self.admin_site.admin_view(self.original_view),
+            name="articles_article_original",
+        )
+        return [original, *super().get_urls()]
+
+    def original_view(self, request, name):
+        """Send staff an uploaded original, which is kept out of the public media folder."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        storage = Article._meta.get_field("lead_image").storage
+        try:
+            response = FileResponse(storage.open(name))
+        except (SuspiciousFileOperation, OSError):
+            raise Http404("No such picture.") from None
+        patch_cache_control(response, private=True, max_age=3600)
+        return response
 
     def get_fieldsets(self, request, obj=None):
         can_take_down = obj is not None and obj.status in workflow.STEPS["withdraw"][0] | {

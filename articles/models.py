@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageOps
 
+from newsroom.storage import PrivateMediaStorage
+
 from .sanitize import sanitize_body, strip_text_fields
 
 
@@ -172,6 +174,8 @@ class Article(EditorTextModel):
     comments_enabled = models.BooleanField(default=True)
     lead_image = models.ImageField(
         upload_to="articles/%Y/%m/",
+        # Never public: readers get renditions; staff fetch the original through the admin.
+        storage=PrivateMediaStorage(base_url="/admin/articles/article/original/"),
         blank=True,
         width_field="lead_image_width",
         height_field="lead_image_height",

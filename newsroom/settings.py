@@ -208,6 +208,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded originals (lead images as editors sent them) live outside MEDIA_ROOT, which the web
+# server serves publicly; staff fetch them through the admin (newsroom.storage).
+NEWSROOM_PRIVATE_MEDIA_ROOT = env_str("NEWSROOM_PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private-media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,6 +1,7 @@
 """Test settings: the production settings with test-only speed-ups."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 
@@ -18,3 +19,5 @@ CSRF_COOKIE_SECURE = False
 # Serve static files straight from the source folders; no collectstatic in tests.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# Uploaded originals from tests never land in the project's var/ folder.
+NEWSROOM_PRIVATE_MEDIA_ROOT = tempfile.mkdtemp(prefix="newsroom-test-private-")

@@ -106,8 +106,10 @@ def jpeg(width=1600, height=900, *, name="photo.jpg", fmt="JPEG"):
 
 @pytest.fixture
 def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
+    """The public media folder; uploaded originals go to a private one beside it."""
+    settings.MEDIA_ROOT = tmp_path / "public"
+    settings.NEWSROOM_PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return tmp_path / "public"
 
 
 # --- Roles ---------------------------------------------------------------------------------
@@ -582,6 +584,33 @@ def test_uploaded_original_is_stored_without_metadata_and_upright(
         assert stored.size == (1200, 1600)  # turned upright
         assert stored.getpixel((1150, 50))[0] > 200  # the white corner is now top right
     assert (article.lead_image_width, article.lead_image_height) == (1200, 1600)
+
+
+def test_originals_are_kept_out_of_the_public_media_folder_and_sent_to_staff_only(
+    client, editor, media, django_capture_on_commit_callbacks
+):
+    article = make_article()
+    client.force_login(editor)
+    data = form_data(article, lead_image=jpeg(1600, 900), lead_image_alt="A bus")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(change_url(article), data).status_code == 302
+    article.refresh_from_db()
+    public = {p.relative_to(media).as_posix() for p in media.rglob("*") if p.is_file()}
+    assert public and all(name.startswith("renditions/") for name in public)
+    assert not (media / article.lead_image.name).exists()
+
+    url = article.lead_image.url
+    assert url.startswith("/admin/articles/article/original/")
+    original = client.get(url)
+    assert original.status_code == 200
+    with open(article.lead_image.path, "rb") as stored:
+        assert b"".join(original.streaming_content) == stored.read()
+    assert "private" in original["Cache-Control"]
+    assert client.get("/admin/articles/article/original/../../settings.py").status_code == 404
+
+    client.logout()
+    assert client.get(url).status_code == 302  # to the admin sign-in
+    assert client.get(f"/media/{article.lead_image.name}").status_code == 404
 
 
 def test_body_images_are_stored_without_metadata(client, editor, media):
