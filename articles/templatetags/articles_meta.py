@@ -14,12 +14,19 @@ from newsroom.site import absolute_url
 
 from .. import search
 from ..models import Author, Section
+from ..sanitize import strip_control_characters
 
 register = template.Library()
 
 # The escapes of Django's json_script: no "</script>" or "<!--" can end the element early.
 _JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 SOCIAL_RENDITIONS = ["social_16x9", "social_4x3", "social_1x1"]
+
+
+@register.filter
+def xml_safe(value):
+    """Drop characters XML cannot carry, for text that reaches an XML document by a template."""
+    return strip_control_characters(str(value))
 
 
 @register.filter

@@ -116,6 +116,15 @@ def test_news_sitemap_lists_articles_first_published_in_the_last_48_hours(client
     assert datetime.fromisoformat(published) == fresh.first_published_at
 
 
+def test_news_sitemap_stays_valid_whatever_control_character_got_into_a_headline(client):
+    article = make_article(publish_at=timezone.now())
+    c0 = "".join(chr(code) for code in range(1 if connection.vendor == "postgresql" else 0, 32))
+    Article.objects.filter(pk=article.pk).update(headline=f"Dam{c0}gates")  # past the model
+    document = fetch(client, reverse("articles:sitemap-news"), "sitemap.xsd", "sitemap-news.xsd")
+    title = document.xpath("//news:title/text()", namespaces=NS)[0]
+    assert title.startswith("Dam") and title.endswith("gates")
+
+
 def test_news_sitemap_stops_at_1000_articles(client):
     section = make_section()
     now = timezone.now()
