@@ -256,14 +256,10 @@ def _ip_in(ip, network):
 def _is_trusted(submission, email):
     # A typed address proves nothing: trust needs an approved comment with the same address from
     # the same browser (its signed cookie), or from the same signed-in account.
-    approved = Comment.objects.by_email(email).approved()
+    proof = Q(browser_key=submission.browser_key) if submission.browser_key else Q(pk__in=[])
     if getattr(submission.user, "is_authenticated", False):
-        approved = approved.filter(Q(user=submission.user) | Q(browser_key=submission.browser_key))
-    elif submission.browser_key:
-        approved = approved.filter(browser_key=submission.browser_key)
-    else:
-        return False
-    return approved.exists()
+        proof |= Q(user=submission.user)
+    return Comment.objects.by_email(email).approved().filter(proof).exists()
 
 
 COMMENTER_COOKIE = "newsroom_commenter"
