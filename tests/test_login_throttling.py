@@ -30,7 +30,7 @@ def test_wrong_passwords_lock_the_name_out_from_that_address_with_a_clear_messag
     locked = sign_in(client, "right-password")  # even the right one, while locked
     assert locked.status_code == 429
     html = locked.content.decode()
-    assert "Sign-in paused" in html
+    assert "Sign-in paused" in html and "Newsroom administration" in html
     assert "Too many wrong passwords for “eddie” from this address" in html
     assert "paused for 15 minutes" in html
     assert "_auth_user_id" not in client.session
