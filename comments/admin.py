@@ -3,9 +3,11 @@ from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, Func, IntegerField, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -16,7 +18,16 @@ from django.utils.timesince import timesince
 from newsroom.cache import CacheUnavailable
 
 from . import caching, moderation
-from .models import ArticlePolicy, Comment, ListEntry, ModerationAction, Reason, Report
+from .models import (
+    SPAM_SCORE_ORDER,
+    ArticlePolicy,
+    Comment,
+    ListEntry,
+    ModerationAction,
+    Reason,
+    Report,
+    SpamModel,
+)
 
 Status = Comment.Status
 
@@ -133,6 +144,32 @@ class ReasonFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SpamScoreFilter(admin.SimpleListFilter):
+    """Score bands of the spam filter, with the bulk "mark all 0.99 and above as spam" link."""
+
+    title = "spam score"
+    parameter_name = "score"
+    template = "admin/comments/comment/spam_score_filter.html"
+    BANDS = {
+        "0.99": ("0.99 and above", Q(spam_score__gte=0.99)),
+        "0.9": ("0.90 to 0.99", Q(spam_score__gte=0.9, spam_score__lt=0.99)),
+        "0.5": ("0.50 to 0.90", Q(spam_score__gte=0.5, spam_score__lt=0.9)),
+        "0": ("Below 0.50", Q(spam_score__lt=0.5)),
+        "none": ("Not scored", Q(spam_score__isnull=True)),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.BANDS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.BANDS:
+            return queryset.filter(self.BANDS[self.value()][1])
+        return queryset
+
+    def bulk_url(self):
+        return reverse("admin:comments_comment_mark_likely_spam")
+
+
 class ArticleFilter(admin.SimpleListFilter):
     """Filter by article: the column links here; the sidebar offers the selected one only."""
 
@@ -239,12 +276,13 @@ class CommentAdmin(admin.ModelAdmin):
         "article_link",
         "status",
         "why",
+        "score",
         "report_count",
         "age",
         "row_actions",
     ]
     list_display_links = ["excerpt"]
-    list_filter = [StatusFilter, ReasonFilter, ArticleFilter]
+    list_filter = [StatusFilter, ReasonFilter, SpamScoreFilter, ArticleFilter]
     list_select_related = ["article"]
     search_fields = ["body", "name", "email", "=ip_address"]
     search_help_text = "Search the text, name, email address or exact IP address."
@@ -367,6 +405,16 @@ class CommentAdmin(admin.ModelAdmin):
         if not reasons:
             return "—"
         return format_html_join(mark_safe("<br>"), "{}", ((str(r),) for r in reasons))
+
+    @admin.display(description="spam score", ordering=SPAM_SCORE_ORDER.desc())
+    def score(self, comment):
+        if comment.spam_score is None:
+            return "—"
+        return format_html(
+            '<span title="Model v{}">{}</span>',
+            comment.spam_model_version,
+            f"{comment.spam_score:.2f}",
+        )
 
     @admin.display(description="age", ordering="created")
     def age(self, comment):
@@ -496,7 +544,12 @@ class CommentAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.moderate_view),
             name="comments_comment_moderate",
         )
-        return [moderate, *super().get_urls()]
+        likely_spam = path(
+            "mark-likely-spam/",
+            self.admin_site.admin_view(self.mark_likely_spam_view),
+            name="comments_comment_mark_likely_spam",
+        )
+        return [moderate, likely_spam, *super().get_urls()]
 
     def moderate_view(self, request, pk):
         """Apply one row's decision: POST only, permission checked on the comment as stored now."""
@@ -545,6 +598,40 @@ class CommentAdmin(admin.ModelAdmin):
         ):
             back = reverse("admin:comments_comment_changelist")
         return HttpResponseRedirect(back)
+
+    LIKELY_SPAM_SCORE = 0.99
+
+    def mark_likely_spam_view(self, request):
+        """Show how many held comments score 0.99 or more; mark them spam once confirmed."""
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+        likely = Comment.objects.held().filter(spam_score__gte=self.LIKELY_SPAM_SCORE)
+        if request.method == "POST":
+            # Only what the moderator saw counted: comments that came in since wait for them.
+            last_seen = request.POST.get("last_seen", "")
+            chosen = likely.filter(pk__lte=int(last_seen)) if last_seen.isdigit() else likely.none()
+            count = 0
+            for comment in chosen.order_by("pk"):
+                moderation.mark_spam(comment, by=request.user, note="Bulk: score 0.99 or more")
+                count += 1
+            self.message_user(
+                request,
+                f"{count} held comment{'s' if count != 1 else ''} scoring 0.99 or more "
+                "marked as spam.",
+                messages.SUCCESS,
+            )
+            return redirect(reverse("admin:comments_comment_changelist") + "?status=spam")
+        summary = likely.aggregate(count=Count("pk"), last_seen=Max("pk"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Mark likely spam",
+            "score": self.LIKELY_SPAM_SCORE,
+            "count": summary["count"],
+            "last_seen": summary["last_seen"],
+            "sample": likely.select_related("article").order_by("-spam_score", "-pk")[:10],
+        }
+        return TemplateResponse(request, "admin/comments/comment/mark_likely_spam.html", context)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
@@ -616,3 +703,82 @@ class ArticlePolicyAdmin(admin.ModelAdmin):
     list_filter = ["mode"]
     autocomplete_fields = ["article"]
     search_fields = ["article__headline"]
+
+
+@admin.register(SpamModel)
+class SpamModelAdmin(admin.ModelAdmin):
+    """The spam filter's versions: what each learned from, how well, and how it did since."""
+
+    list_display = [
+        "__str__",
+        "trained_at",
+        "examples",
+        "spam_examples",
+        "recall",
+        "fp_rate",
+        "auc",
+        "threshold_display",
+        "held_since",
+        "live_fp_rate",
+        "in_use",
+    ]
+    list_display_links = ["__str__"]
+    fields = [
+        "version",
+        "trained_at",
+        "in_use",
+        "examples",
+        "spam_examples",
+        "last_decision_id",
+        "folds",
+        "recall",
+        "fp_rate",
+        "auc",
+        "threshold_display",
+        "train_seconds",
+        "held_since",
+        "live_fp_rate",
+        "features",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_live_figures()
+
+    def has_add_permission(self, request):
+        return False  # trained by Celery or `manage.py spam_filter train`
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="recall (cross-validated)")
+    def recall(self, model):
+        return f"{model.cv_recall:.1%}"
+
+    @admin.display(description="false positives (cross-validated)")
+    def fp_rate(self, model):
+        return f"{model.cv_fp_rate:.2%}"
+
+    @admin.display(description="ROC AUC")
+    def auc(self, model):
+        return f"{model.cv_auc:.4f}"
+
+    @admin.display(description="hold threshold")
+    def threshold_display(self, model):
+        return f"{model.threshold:.3f}"
+
+    @admin.display(description="held since (approved by a moderator)")
+    def held_since(self, model):
+        return f"{model.held:,} ({model.held_then_approved:,})"
+
+    @admin.display(description="false positives since")
+    def live_fp_rate(self, model):
+        # Ham it scored: comments a moderator or the pipeline published in the end.
+        if not model.scored_ham:
+            return "—"
+        return f"{model.held_then_approved / model.scored_ham:.2%} of {model.scored_ham:,} ham"
+
+    @admin.display(description="in use", boolean=True)
+    def in_use(self, model):
+        newest = SpamModel.objects.usable().values_list("version", flat=True).first()
+        return model.version == newest

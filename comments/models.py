@@ -3,7 +3,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -52,6 +53,11 @@ class CommentQuerySet(models.QuerySet):
         return self.filter(email=normalize_email(email))
 
 
+# Unscored comments sort below every score, the same way on SQLite and PostgreSQL (which put
+# NULLs first in descending order), and an index on this expression serves the sorted queue.
+SPAM_SCORE_ORDER = Coalesce("spam_score", Value(-1.0))
+
+
 def normalize_email(email):
     return (email or "").strip().lower()
 
@@ -94,6 +100,10 @@ class Comment(models.Model):
     # trusted mode, only that browser's later comments are trusted on the strength of this one.
     browser_key = models.CharField(max_length=64, blank=True, editable=False)
     report_count = models.PositiveIntegerField("reports", default=0, editable=False)
+    # What the spam filter thought of the comment when it came in (comments.spamfilter); None
+    # when no model was in use.
+    spam_score = models.FloatField(null=True, blank=True, editable=False)
+    spam_model_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created = models.DateTimeField(default=timezone.now)
     # Set once the comment went out in a moderators' digest, so each is announced once.
     digested_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -115,6 +125,13 @@ class Comment(models.Model):
             models.Index(fields=["thread", "status", "created"], name="comment_thread_status"),
             # Trusted mode, duplicates, rate of one reader, forget_commenter.
             models.Index(fields=["email", "status"], name="comment_email_status"),
+            # The queue sorted by spam score (unscored last), within one status or across all.
+            models.Index(
+                F("status"), SPAM_SCORE_ORDER.desc(), F("id").desc(), name="comment_status_score"
+            ),
+            models.Index(SPAM_SCORE_ORDER.desc(), F("id").desc(), name="comment_spam_score"),
+            # What each spam filter version did since (its admin page).
+            models.Index(fields=["spam_model_version", "status"], name="comment_spam_model"),
         ]
         permissions = [("moderate_comment", "Can approve, reject, mark spam and ban authors")]
 
@@ -191,6 +208,7 @@ class Reason(models.Model):
         BLOCKED_IP = "blocked_ip", "Blocked IP address"
         BLOCKED_TERM = "blocked_term", "Blocked term"
         LINKS = "links", "Too many links"
+        SPAM_FILTER = "spam_filter", "Spam filter"
         WATCHED_TERM = "watched_term", "Watched term"
         PRE_MODERATION = "pre", "Pre-moderation"
         NEW_COMMENTER = "trusted", "First comment from this email"
@@ -361,3 +379,70 @@ class ArticlePolicy(models.Model):
 
     def __str__(self):
         return f"{self.article}: {self.get_mode_display()}"
+
+
+class SpamModelQuerySet(models.QuerySet):
+    def usable(self):
+        """Return models trained on enough decisions to score comments, newest first."""
+        enough = settings.NEWSROOM_SPAM_FILTER_MIN_DECISIONS
+        return self.filter(examples__gte=enough).order_by("-version")
+
+    def with_live_figures(self):
+        """Annotate what each model did since: comments it held, of those how many a moderator
+        approved, and the ham it scored (comments approved in the end)."""
+        scored = Comment.objects.filter(spam_model_version=OuterRef("version"))
+        held = scored.filter(
+            Exists(Reason.objects.filter(comment=OuterRef("pk"), rule=Reason.Rule.SPAM_FILTER))
+        )
+        approved_by_person = ModerationAction.objects.filter(
+            comment=OuterRef("pk"), by__isnull=False, to_status=Comment.Status.APPROVED
+        )
+        return self.annotate(
+            held=_count_of(held),
+            held_then_approved=_count_of(held.filter(Exists(approved_by_person))),
+            scored_ham=_count_of(scored.filter(status=Comment.Status.APPROVED)),
+        )
+
+
+def _count_of(queryset):
+    count = queryset.order_by().values(n=Func(template="COUNT(*)", output_field=IntegerField()))
+    return Coalesce(Subquery(count), 0)
+
+
+class SpamModel(models.Model):
+    """A trained spam filter stored as plain numbers, so every app server scores alike.
+
+    The features are hashed (stateless), so weights, intercept, the sigmoid that turns a margin
+    into a score, and the hold threshold are the whole model. Never a pickle.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    trained_at = models.DateTimeField(default=timezone.now)
+    examples = models.PositiveIntegerField("decisions learned from")
+    spam_examples = models.PositiveIntegerField("of which spam")
+    last_decision_id = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The newest moderator decision (audit row id) it learned from.",
+    )
+    features = models.JSONField(help_text="How text becomes numbers: n-gram ranges, hash sizes.")
+    weight_index = models.BinaryField(help_text="Feature numbers with a weight (int32).")
+    weight_value = models.BinaryField(help_text="Their weights (float32).")
+    intercept = models.FloatField()
+    score_slope = models.FloatField()
+    score_offset = models.FloatField()
+    threshold = models.FloatField(help_text="Comments scoring at least this are held.")
+    folds = models.PositiveSmallIntegerField()
+    cv_recall = models.FloatField("cross-validated spam recall")
+    cv_fp_rate = models.FloatField("cross-validated false-positive rate")
+    cv_auc = models.FloatField("cross-validated ROC AUC")
+    train_seconds = models.FloatField()
+
+    objects = SpamModelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = "spam filter model"
+
+    def __str__(self):
+        return f"Spam filter v{self.version}"

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from newsroom import ratelimit
 
-from . import caching, tasks
+from . import caching, spamfilter, tasks
 from .models import (
     ArticlePolicy,
     Comment,
@@ -125,6 +125,7 @@ class Verdict:
     status: str = Status.APPROVED
     reasons: list = field(default_factory=list)
     rule: str = ""
+    spam: spamfilter.Score | None = None
 
     def add(self, rule, detail, status):
         self.reasons.append((rule, detail[:300]))
@@ -200,6 +201,10 @@ def check(submission, *, now=None):
         matched = _match_text(submission, entry.value)
         if matched:
             verdict.add(Rule.WATCHED_TERM, f"“{entry.value}” matched “{matched}”", Status.HELD)
+
+    verdict.spam = spamfilter.score_comment(body=body, name=submission.name, email=email)
+    if verdict.spam and verdict.spam.is_likely_spam:
+        verdict.add(Rule.SPAM_FILTER, verdict.spam.reason(), Status.HELD)
 
     if verdict.status == Status.APPROVED:
         mode = moderation_mode(article)
@@ -293,6 +298,8 @@ def submit(submission, *, now=None):
             ip_address=submission.ip_address,
             browser_key=submission.browser_key,
             status=verdict.status,
+            spam_score=verdict.spam.value if verdict.spam else None,
+            spam_model_version=verdict.spam.version if verdict.spam else None,
         )
         Reason.objects.bulk_create(
             Reason(comment=comment, rule=rule, detail=detail) for rule, detail in verdict.reasons
@@ -329,6 +336,8 @@ def _change(comment, to_status, *, by=None, rule="", note=""):
     if to_status == Status.APPROVED and by is not None:
         # A moderator kept the comment: the reports so far were not upheld and stop counting.
         comment.reports.filter(dismissed_at__isnull=True).update(dismissed_at=timezone.now())
+    if by is not None and to_status in spamfilter.DECISIONS:
+        transaction.on_commit(tasks.learn_from_decisions.delay, robust=True)
     return comment
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from newsroom.site import absolute_url
 
+from . import spamfilter
 from .models import Comment
 
 logger = logging.getLogger(__name__)
@@ -137,3 +138,35 @@ def purge_comment_ips():
     from django.core.management import call_command
 
     call_command("purge_comment_ips")
+
+
+# One training at a time across workers; a training of the site's decisions takes seconds.
+TRAINING_LOCK = "comments:spam-filter-training"
+
+
+def _train_once(every):
+    try:
+        locked = cache.add(TRAINING_LOCK, 1, timeout=3600)
+    except Exception:  # a failing cache must not stop the filter from learning
+        logger.warning("Cache unavailable; training the spam filter without a lock")
+        locked = None
+    if locked is False:
+        return None
+    try:
+        model = spamfilter.train_if_due(every=every)
+        return model.version if model else None
+    finally:
+        if locked:
+            cache.delete(TRAINING_LOCK)
+
+
+@shared_task
+def learn_from_decisions():
+    """Retrain the spam filter once enough new moderator decisions came in."""
+    return _train_once(settings.NEWSROOM_SPAM_FILTER_RETRAIN_EVERY)
+
+
+@shared_task
+def train_spam_filter():
+    """Retrain the spam filter nightly if moderators decided anything since the last model."""
+    return _train_once(1)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -320,6 +321,13 @@ NEWSROOM_COMMENTS_MAX_LINKS = env_int("NEWSROOM_COMMENTS_MAX_LINKS", 2)
 NEWSROOM_COMMENTS_RATE_LIMITS = env_str("NEWSROOM_COMMENTS_RATE_LIMITS", "5/m,30/h")
 NEWSROOM_COMMENTS_DIGEST_SECONDS = env_int("NEWSROOM_COMMENTS_DIGEST_SECONDS", 600)
 NEWSROOM_COMMENTS_IP_RETENTION_DAYS = env_int("NEWSROOM_COMMENTS_IP_RETENTION_DAYS", 30)
+# The spam filter (comments/spamfilter.py) scores comments once a model has learned from this
+# many moderators' decisions, retrains after every NEWSROOM_SPAM_FILTER_RETRAIN_EVERY new ones
+# and nightly, and picks its hold threshold for at most this share of false positives on ham.
+NEWSROOM_SPAM_FILTER_MIN_DECISIONS = env_int("NEWSROOM_SPAM_FILTER_MIN_DECISIONS", 300)
+NEWSROOM_SPAM_FILTER_RETRAIN_EVERY = env_int("NEWSROOM_SPAM_FILTER_RETRAIN_EVERY", 50)
+NEWSROOM_SPAM_FILTER_MAX_FP_RATE = float(env_str("NEWSROOM_SPAM_FILTER_MAX_FP_RATE", "0.01"))
+NEWSROOM_SPAM_FILTER_FOLDS = env_int("NEWSROOM_SPAM_FILTER_FOLDS", 5)
 
 # Email this article (sharing app). Rates are "count/period" pairs (s, m, h or d), counted per
 # IP address and per sender address. Failed sends are retried after the backoff, doubling each
@@ -354,4 +362,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": NEWSROOM_COMMENTS_DIGEST_SECONDS,
     },
     "comments-purge-ips": {"task": "comments.tasks.purge_comment_ips", "schedule": 24 * 3600},
+    # Nightly, at 02:30 in Asia/Kolkata (CELERY_TIMEZONE is UTC), when the desk is quiet.
+    "comments-train-spam-filter": {
+        "task": "comments.tasks.train_spam_filter",
+        "schedule": crontab(hour=21, minute=0),
+    },
 }
