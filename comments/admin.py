@@ -17,11 +17,12 @@ from django.utils.timesince import timesince
 
 from newsroom.cache import CacheUnavailable
 
-from . import caching, moderation
+from . import caching, clusters, moderation
 from .models import (
     SPAM_SCORE_ORDER,
     ArticlePolicy,
     Comment,
+    CommentCluster,
     ListEntry,
     ModerationAction,
     Reason,
@@ -170,6 +171,26 @@ class SpamScoreFilter(admin.SimpleListFilter):
         return reverse("admin:comments_comment_mark_likely_spam")
 
 
+class ClusterFilter(admin.SimpleListFilter):
+    """Filter by spam wave: the waves' list links here; the sidebar offers the selected one."""
+
+    title = "spam wave"
+    parameter_name = "cluster"
+
+    def lookups(self, request, model_admin):
+        if self.value() and self.value().isdigit():
+            return [(self.value(), f"Spam wave {self.value()}")]
+        return []
+
+    def has_output(self):
+        return bool(self.value())
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(cluster_id=self.value())
+        return queryset
+
+
 class ArticleFilter(admin.SimpleListFilter):
     """Filter by article: the column links here; the sidebar offers the selected one only."""
 
@@ -282,7 +303,7 @@ class CommentAdmin(admin.ModelAdmin):
         "row_actions",
     ]
     list_display_links = ["excerpt"]
-    list_filter = [StatusFilter, ReasonFilter, SpamScoreFilter, ArticleFilter]
+    list_filter = [StatusFilter, ReasonFilter, SpamScoreFilter, ArticleFilter, ClusterFilter]
     list_select_related = ["article"]
     search_fields = ["body", "name", "email", "=ip_address"]
     search_help_text = "Search the text, name, email address or exact IP address."
@@ -782,3 +803,81 @@ class SpamModelAdmin(admin.ModelAdmin):
     def in_use(self, model):
         newest = SpamModel.objects.usable().values_list("version", flat=True).first()
         return model.version == newest
+
+
+@admin.register(CommentCluster)
+class CommentClusterAdmin(admin.ModelAdmin):
+    """Spam waves, biggest news first: reject or spam a whole wave in one action."""
+
+    list_display = ["__str__", "sample", "size", "senders", "held", "first_seen", "last_seen"]
+    list_display_links = ["__str__"]
+    actions = ["reject_waves", "spam_waves"]
+    fields = ["sample", "size", "senders", "held", "link_domains", "first_seen", "last_seen"]
+    readonly_fields = fields
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        first = Comment.objects.filter(cluster=OuterRef("pk")).order_by("pk").values("body")[:1]
+        return super().get_queryset(request).with_figures().annotate(sample_body=Subquery(first))
+
+    def has_add_permission(self, request):
+        return False  # waves form from comments
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm("comments.moderate_comment")
+
+    @admin.display(description="text of the first comment")
+    def sample(self, cluster):
+        text = cluster.sample_body or ""
+        return text if len(text) <= 120 else text[:119] + "…"
+
+    @admin.display(description="comments", ordering="size")
+    def size(self, cluster):
+        url = f"{reverse('admin:comments_comment_changelist')}?cluster={cluster.pk}&status=all"
+        return format_html('<a href="{}">{}</a>', url, cluster.size)
+
+    @admin.display(description="senders (emails / IPs)")
+    def senders(self, cluster):
+        return f"{cluster.emails} / {cluster.ips}"
+
+    @admin.display(description="held", ordering="held")
+    def held(self, cluster):
+        return cluster.held
+
+    @admin.display(description="first seen", ordering="created")
+    def first_seen(self, cluster):
+        return cluster.created
+
+    @admin.display(description="last seen", ordering="last_seen")
+    def last_seen(self, cluster):
+        return cluster.last_seen
+
+    @admin.display(description="link domains (blocked when the wave is spammed)")
+    def link_domains(self, cluster):
+        return ", ".join(clusters.cluster_link_domains(cluster)) or "—"
+
+    @admin.action(
+        description="Reject every comment of the selected waves", permissions=["moderate"]
+    )
+    def reject_waves(self, request, queryset):
+        count = sum(clusters.reject_cluster(c, by=request.user) for c in queryset)
+        self.message_user(request, f"{count} comment{'s' if count != 1 else ''} rejected.")
+
+    @admin.action(
+        description="Mark every comment of the selected waves as spam and block their links",
+        permissions=["moderate"],
+    )
+    def spam_waves(self, request, queryset):
+        marked = blocked = 0
+        for cluster in queryset:
+            m, b = clusters.spam_cluster(cluster, by=request.user)
+            marked, blocked = marked + m, blocked + b
+        self.message_user(
+            request,
+            f"{marked} comment{'s' if marked != 1 else ''} marked as spam; "
+            f"{blocked} link domain{'s' if blocked != 1 else ''} blocked.",
+            messages.SUCCESS,
+        )

@@ -104,6 +104,15 @@ class Comment(models.Model):
     # when no model was in use.
     spam_score = models.FloatField(null=True, blank=True, editable=False)
     spam_model_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # The spam wave it came in with (comments.clusters), if any.
+    cluster = models.ForeignKey(
+        "CommentCluster",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="comments",
+        editable=False,
+    )
     created = models.DateTimeField(default=timezone.now)
     # Set once the comment went out in a moderators' digest, so each is announced once.
     digested_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -209,6 +218,8 @@ class Reason(models.Model):
         BLOCKED_TERM = "blocked_term", "Blocked term"
         LINKS = "links", "Too many links"
         SPAM_FILTER = "spam_filter", "Spam filter"
+        WAVE = "wave", "Spam wave"
+        BLOCKED_LINK_DOMAIN = "blocked_link", "Blocked link domain"
         WATCHED_TERM = "watched_term", "Watched term"
         PRE_MODERATION = "pre", "Pre-moderation"
         NEW_COMMENTER = "trusted", "First comment from this email"
@@ -328,6 +339,7 @@ class ListEntry(models.Model):
         BLOCKED_EMAIL = "blocked_email", "Blocked email address"
         BLOCKED_DOMAIN = "blocked_domain", "Blocked email domain"
         BLOCKED_IP = "blocked_ip", "Blocked IP address or network"
+        BLOCKED_LINK_DOMAIN = "blocked_link", "Blocked link domain"
         WATCHED_TERM = "watched_term", "Watched term"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -335,7 +347,8 @@ class ListEntry(models.Model):
         max_length=200,
         help_text=(
             "Terms match whole words in any case, also with extra spaces or look-alike letters. "
-            "Domains also block their subdomains. IPs may be a network such as 203.0.113.0/24."
+            "Domains (of email addresses or of links) also block their subdomains. "
+            "IPs may be a network such as 203.0.113.0/24."
         ),
     )
     note = models.CharField(max_length=200, blank=True)
@@ -446,3 +459,44 @@ class SpamModel(models.Model):
 
     def __str__(self):
         return f"Spam filter v{self.version}"
+
+
+class CommentClusterQuerySet(models.QuerySet):
+    def with_figures(self):
+        """Annotate size, distinct senders and held comments, for the clusters' list."""
+        return self.annotate(
+            size=Count("comments"),
+            emails=Count("comments__email", distinct=True),
+            ips=Count("comments__ip_address", distinct=True),
+            held=Count("comments", filter=Q(comments__status=Comment.Status.HELD)),
+        )
+
+
+class CommentCluster(models.Model):
+    """A spam wave: near-identical comments, or links to one domain, from several senders."""
+
+    created = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    objects = CommentClusterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_seen", "-pk"]
+        verbose_name = "spam wave"
+
+    def __str__(self):
+        return f"Spam wave {self.pk}"
+
+
+class ClusterKey(models.Model):
+    """A key a recent comment left for later ones to meet: a MinHash band or a link domain."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="+")
+    key = models.BigIntegerField()
+    created = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "created"], name="cluster_key_created")]
+
+    def __str__(self):
+        return f"Key {self.key} of comment {self.comment_id}"

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from newsroom import ratelimit
 
-from . import caching, spamfilter, tasks
+from . import caching, clusters, spamfilter, tasks
 from .models import (
     ArticlePolicy,
     Comment,
@@ -29,7 +29,7 @@ from .models import (
     comments_are_open,
     normalize_email,
 )
-from .sanitize import count_links, render_comment
+from .sanitize import count_links, link_domains, render_comment
 
 Status = Comment.Status
 Rule = Reason.Rule
@@ -126,6 +126,8 @@ class Verdict:
     reasons: list = field(default_factory=list)
     rule: str = ""
     spam: spamfilter.Score | None = None
+    fingerprint: clusters.Fingerprint | None = None
+    wave: clusters.Wave | None = None
 
     def add(self, rule, detail, status):
         self.reasons.append((rule, detail[:300]))
@@ -206,6 +208,13 @@ def check(submission, *, now=None):
     if verdict.spam and verdict.spam.is_likely_spam:
         verdict.add(Rule.SPAM_FILTER, verdict.spam.reason(), Status.HELD)
 
+    verdict.fingerprint = clusters.fingerprint(body)
+    verdict.wave = clusters.find_wave(
+        verdict.fingerprint, email=email, ip_address=submission.ip_address, now=now
+    )
+    if verdict.wave:
+        verdict.add(Rule.WAVE, verdict.wave.reason(), Status.HELD)
+
     if verdict.status == Status.APPROVED:
         mode = moderation_mode(article)
         if mode == ArticlePolicy.Mode.PRE:
@@ -234,6 +243,7 @@ def _match_text(submission, term):
 def _check_blocked(submission, email, verdict):
     Kind = ListEntry.Kind
     domain = email.rpartition("@")[2]
+    linked = link_domains(submission.body)
     for entry in _entries(submission, *Kind.values):
         if entry.kind == Kind.BLOCKED_EMAIL and email == entry.value:
             verdict.add(Rule.BLOCKED_EMAIL, email, Status.SPAM)
@@ -241,6 +251,11 @@ def _check_blocked(submission, email, verdict):
             domain == entry.value or domain.endswith("." + entry.value)
         ):
             verdict.add(Rule.BLOCKED_DOMAIN, f"{domain} (blocked: {entry.value})", Status.SPAM)
+        elif entry.kind == Kind.BLOCKED_LINK_DOMAIN:
+            for link in linked:
+                if link == entry.value or link.endswith("." + entry.value):
+                    detail = f"{link} (blocked: {entry.value})"
+                    verdict.add(Rule.BLOCKED_LINK_DOMAIN, detail, Status.SPAM)
         elif entry.kind == Kind.BLOCKED_IP and _ip_in(submission.ip_address, entry.value):
             verdict.add(Rule.BLOCKED_IP, f"{submission.ip_address} in {entry.value}", Status.SPAM)
         elif entry.kind == Kind.BLOCKED_TERM:
@@ -301,6 +316,7 @@ def submit(submission, *, now=None):
             spam_score=verdict.spam.value if verdict.spam else None,
             spam_model_version=verdict.spam.version if verdict.spam else None,
         )
+        clusters.remember(comment, verdict.fingerprint, verdict.wave)
         Reason.objects.bulk_create(
             Reason(comment=comment, rule=rule, detail=detail) for rule, detail in verdict.reasons
         )

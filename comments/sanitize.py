@@ -47,3 +47,21 @@ def render_comment(text):
 def count_links(body_html):
     """Return the URLs linked in rendered comment HTML."""
     return re.findall(r'<a href="([^"]*)"', body_html)
+
+
+URL = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|"
+    r"ru|cn|in|io|co|xyz|top|site|online|shop|club|ly|me|us|uk|de)\b(?:/[^\s<>\"']*)?",
+    re.IGNORECASE,
+)
+
+
+def link_domains(text):
+    """Return the domains plain text links to or names, lower-case, without "www."."""
+    domains = []
+    for match in URL.finditer(text):
+        host = re.sub(r"^(?:https?://)?", "", match.group(), flags=re.IGNORECASE)
+        host = re.split(r"[/?#:]", host, maxsplit=1)[0].lower().removeprefix("www.")
+        if "." in host and host not in domains:
+            domains.append(host)
+    return domains

@@ -30,6 +30,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from .models import Comment, ModerationAction, SpamModel
+from .sanitize import link_domains
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +39,6 @@ DECISIONS = (Status.APPROVED, Status.REJECTED, Status.SPAM)
 FEATURES = {"version": 1, "word_ngrams": [1, 2], "char_ngrams": [2, 5], "bits": [18, 18, 10]}
 SVM_C = 0.5
 MIN_THRESHOLD = 0.5  # never hold a comment the model thinks more likely ham than spam
-
-URL = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|"
-    r"ru|cn|in|io|co|xyz|top|site|online|shop|club|ly|me|us|uk|de)\b(?:/[^\s<>\"']*)?",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -71,17 +66,6 @@ class Score:
 
 
 # --- Features -------------------------------------------------------------------------------
-
-
-def link_domains(text):
-    """Return the domains the text links to or names, lower-case, without "www."."""
-    domains = []
-    for match in URL.finditer(text):
-        host = re.sub(r"^(?:https?://)?", "", match.group(), flags=re.IGNORECASE)
-        host = re.split(r"[/?#:]", host, maxsplit=1)[0].lower().removeprefix("www.")
-        if "." in host and host not in domains:
-            domains.append(host)
-    return domains
 
 
 def _bucket(value, edges):

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from newsroom.site import absolute_url
 
-from . import spamfilter
+from . import clusters, spamfilter
 from .models import Comment
 
 logger = logging.getLogger(__name__)
@@ -170,3 +170,9 @@ def learn_from_decisions():
 def train_spam_filter():
     """Retrain the spam filter nightly if moderators decided anything since the last model."""
     return _train_once(1)
+
+
+@shared_task
+def forget_cluster_keys():
+    """Delete spam-wave keys older than the clustering window."""
+    return clusters.forget_old_keys()

@@ -328,6 +328,14 @@ NEWSROOM_SPAM_FILTER_MIN_DECISIONS = env_int("NEWSROOM_SPAM_FILTER_MIN_DECISIONS
 NEWSROOM_SPAM_FILTER_RETRAIN_EVERY = env_int("NEWSROOM_SPAM_FILTER_RETRAIN_EVERY", 50)
 NEWSROOM_SPAM_FILTER_MAX_FP_RATE = float(env_str("NEWSROOM_SPAM_FILTER_MAX_FP_RATE", "0.01"))
 NEWSROOM_SPAM_FILTER_FOLDS = env_int("NEWSROOM_SPAM_FILTER_FOLDS", 5)
+# Spam waves (comments/clusters.py): near-identical texts or one link domain from this many
+# senders (emails or IPs) within the window form a cluster and are held. Links to the ignored
+# domains (and to the site itself) never tie comments together.
+NEWSROOM_COMMENTS_CLUSTER_HOURS = env_int("NEWSROOM_COMMENTS_CLUSTER_HOURS", 24)
+NEWSROOM_COMMENTS_CLUSTER_MIN_SENDERS = env_int("NEWSROOM_COMMENTS_CLUSTER_MIN_SENDERS", 3)
+NEWSROOM_COMMENTS_CLUSTER_IGNORE_DOMAINS = env_list(
+    "NEWSROOM_COMMENTS_CLUSTER_IGNORE_DOMAINS", ["wikipedia.org", "youtube.com", "youtu.be"]
+)
 
 # Email this article (sharing app). Rates are "count/period" pairs (s, m, h or d), counted per
 # IP address and per sender address. Failed sends are retried after the backoff, doubling each
@@ -362,6 +370,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": NEWSROOM_COMMENTS_DIGEST_SECONDS,
     },
     "comments-purge-ips": {"task": "comments.tasks.purge_comment_ips", "schedule": 24 * 3600},
+    "comments-forget-cluster-keys": {
+        "task": "comments.tasks.forget_cluster_keys",
+        "schedule": 3600,
+    },
     # Nightly, at 02:30 in Asia/Kolkata (CELERY_TIMEZONE is UTC), when the desk is quiet.
     "comments-train-spam-filter": {
         "task": "comments.tasks.train_spam_filter",
