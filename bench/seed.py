@@ -5,6 +5,7 @@ Imported by bench/run.py once Django is set up against the benchmark database.
 
 import secrets
 from datetime import timedelta
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -42,6 +43,9 @@ def fill_moderation_queue(count, *, keep_clear, now=None):
                     status=status,
                     ip_address="192.0.2.20",
                     created=now - timedelta(seconds=20 * (count - n)),
+                    # Scores spread over 0-1 in a fixed order, for the queue sorted by score.
+                    spam_score=(n * 7919 % 10_000) / 10_000,
+                    spam_model_version=1,
                 )
             )
         created = Comment.objects.bulk_create(rows)
@@ -78,3 +82,18 @@ def moderator_session_cookie():
     client = Client()
     client.force_login(user)
     return client.cookies["sessionid"].value
+
+
+def store_spam_model():
+    """Train the spam filter on the SMS corpus and store it as a model in use; return it."""
+    import numpy as np
+
+    from comments import spamfilter
+
+    rows = spamfilter.read_csv(
+        Path(__file__).resolve().parent.parent / "tests/data/sms_spam_collection.csv"
+    )
+    X = spamfilter.vectorize([example for example, _ in rows])
+    y = np.array([is_spam for _, is_spam in rows], dtype=int)
+    fitted = spamfilter.fit(X, y, folds=5, max_fp_rate=0.01)
+    return spamfilter.store(fitted, examples=len(y), spam_examples=int(y.sum()))
