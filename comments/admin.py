@@ -3,7 +3,18 @@ from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, Func, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
@@ -764,7 +775,9 @@ class SpamModelAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_live_figures()
+        newest = SpamModel.objects.usable().values("version")[:1]
+        in_use = ExpressionWrapper(Q(version=Subquery(newest)), output_field=BooleanField())
+        return super().get_queryset(request).with_live_figures().annotate(is_in_use=in_use)
 
     def has_add_permission(self, request):
         return False  # trained by Celery or `manage.py spam_filter train`
@@ -801,8 +814,7 @@ class SpamModelAdmin(admin.ModelAdmin):
 
     @admin.display(description="in use", boolean=True)
     def in_use(self, model):
-        newest = SpamModel.objects.usable().values_list("version", flat=True).first()
-        return model.version == newest
+        return bool(model.is_in_use)
 
 
 @admin.register(CommentCluster)
