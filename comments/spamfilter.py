@@ -22,12 +22,6 @@ import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
-from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score, roc_curve
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
 from .models import Comment, ModerationAction, SpamModel
 from .sanitize import link_domains
@@ -102,7 +96,13 @@ def meta_tokens(example):
     return tokens
 
 
+# scikit-learn and SciPy are imported where they are used: a web process that has no model in
+# use never pays their import (about a second of CPU and 100 MB).
+
+
 def _vectorizers(features):
+    from sklearn.feature_extraction.text import HashingVectorizer
+
     word_bits, char_bits, meta_bits = features["bits"]
     return [
         HashingVectorizer(
@@ -125,6 +125,8 @@ def _vectorizers(features):
 
 def vectorize(examples, features=FEATURES):
     """Return the examples' feature matrix (CSR, one row per example)."""
+    from scipy import sparse
+
     word, char, meta = _vectorizers(features)
     texts = [e.text for e in examples]
     return sparse.hstack(
@@ -163,11 +165,15 @@ def _sigmoid(x):
 
 
 def _svm():
+    from sklearn.svm import LinearSVC
+
     return LinearSVC(C=SVM_C, class_weight="balanced")
 
 
 def out_of_fold_margins(X, y, *, folds, seed=0):
     """Return each example's margin from a model that never saw it (stratified k-fold)."""
+    from sklearn.model_selection import StratifiedKFold
+
     margins = np.zeros(len(y))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(X, y):
@@ -187,12 +193,17 @@ def choose_threshold(scores, y, *, max_fp_rate):
 
 def recall_at_fp_rate(scores, y, max_fp_rate):
     """Return the best spam recall of any threshold with at most max_fp_rate false positives."""
+    from sklearn.metrics import roc_curve
+
     fpr, tpr, _ = roc_curve(y, scores)
     return float(tpr[fpr <= max_fp_rate].max())
 
 
 def fit(X, y, *, folds, max_fp_rate):
     """Train on every example; pick the sigmoid and the threshold on out-of-fold scores."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
     y = np.asarray(y)
     started = time.perf_counter()
     margins = out_of_fold_margins(X, y, folds=folds)
@@ -484,6 +495,9 @@ def evaluate(rows, *, folds=5, max_fp_rate=0.01):
     Each fold is trained as the site trains (its threshold chosen on its own inner folds) and
     judged on texts it never saw.
     """
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
     examples = [example for example, _ in rows]
     y = np.array([is_spam for _, is_spam in rows], dtype=int)
     X = vectorize(examples)
