@@ -158,3 +158,28 @@ def test_a_model_below_the_minimum_decisions_is_shown_as_not_in_use(client, mode
 
     assert 'alt="False"' in response.content.decode()
     assert not SpamModel.objects.usable().exists()
+
+
+SCORE_COLUMN = CommentAdmin.list_display.index("score") + 1
+
+
+@pytest.mark.parametrize(
+    "query, rows",
+    [
+        (f"o={SCORE_COLUMN}", 50),
+        (f"status=all&o={SCORE_COLUMN}", 50),
+        ("score=0.9", 11),  # scores from 0.90 up to 0.99: comments 108 to 118 of 120
+    ],
+)
+def test_queue_by_score_runs_a_fixed_number_of_queries(
+    client, moderator, django_assert_max_num_queries, query, rows
+):
+    from tests.comments.test_queue_performance import MAX_QUERIES, held_comments
+
+    for n, comment in enumerate(held_comments(120, articles=7)):
+        Comment.objects.filter(pk=comment.pk).update(spam_score=n / 120, spam_model_version=1)
+
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = client.get(f"{CHANGELIST}?{query}")
+
+    assert len(response.context["cl"].result_list) == rows
