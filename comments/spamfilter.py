@@ -246,15 +246,13 @@ def labelled_comments():
     spam comments.
     """
     decisions = human_decisions()
-    comments = (
-        list(
-            Comment.objects.filter(pk__in=list(decisions))
-            .order_by("created", "pk")
-            .values_list("pk", "body", "name", "email", "created")
-            .iterator()
-        )
-        if decisions
-        else []
+    # A subquery, not a list of ids: SQLite caps the parameters of one query.
+    decided = ModerationAction.objects.filter(by__isnull=False, to_status__in=DECISIONS)
+    comments = list(
+        Comment.objects.filter(pk__in=decided.values("comment_id"))
+        .order_by("created", "pk")
+        .values_list("pk", "body", "name", "email", "created")
+        .iterator()
     )
     emails = {email for _, _, _, email, _ in comments if email}
     history = {}
