@@ -110,10 +110,10 @@ class Fingerprint:
 
 
 def fingerprint(body):
-    """Return the comment's keys; none for short texts."""
+    """Return the comment's keys; none for short texts, or when waves are switched off (0)."""
     normalized = normalize(body)
-    if len(normalized) < MIN_LENGTH:
-        return Fingerprint(normalized, {})
+    if len(normalized) < MIN_LENGTH or not settings.NEWSROOM_COMMENTS_CLUSTER_MIN_SENDERS:
+        return Fingerprint(normalized, {})  # short, or waves switched off
     keys = dict.fromkeys(text_keys(normalized), "text")
     keys.update({domain_key(d): d for d in clustering_domains(body)})
     return Fingerprint(normalized, keys)

@@ -181,3 +181,12 @@ def test_the_queue_lists_waves_with_their_size_and_acts_on_them(client, moderato
     )
 
     assert "4 comments marked as spam; 1 link domain blocked." in response.content.decode()
+
+
+def test_zero_senders_switches_waves_off(settings):
+    settings.NEWSROOM_COMMENTS_CLUSTER_MIN_SENDERS = 0
+    for n in range(4):
+        submit(WAVE_TEXT.format(name=n), n=n)
+
+    assert not CommentCluster.objects.exists() and not ClusterKey.objects.exists()
+    assert set(Comment.objects.values_list("status", flat=True)) == {Status.APPROVED}
