@@ -157,18 +157,21 @@ class ReasonFilter(admin.SimpleListFilter):
 
 
 class SpamScoreFilter(admin.SimpleListFilter):
-    """Score bands of the spam filter, with the bulk "mark all 0.99 and above as spam" link."""
+    """Highest spam scores first, or one band of them (sorted too), with the bulk "mark all 0.99
+    and above as spam" link."""
 
     title = "spam score"
     parameter_name = "score"
     template = "admin/comments/comment/spam_score_filter.html"
     BANDS = {
+        "top": ("Highest first", Q()),
         "0.99": ("0.99 and above", Q(spam_score__gte=0.99)),
         "0.9": ("0.90 to 0.99", Q(spam_score__gte=0.9, spam_score__lt=0.99)),
         "0.5": ("0.50 to 0.90", Q(spam_score__gte=0.5, spam_score__lt=0.9)),
         "0": ("Below 0.50", Q(spam_score__lt=0.5)),
         "none": ("Not scored", Q(spam_score__isnull=True)),
     }
+    SORTED = set(BANDS) - {"none"}
 
     def lookups(self, request, model_admin):
         return [(value, label) for value, (label, _) in self.BANDS.items()]
@@ -308,7 +311,6 @@ class CommentAdmin(admin.ModelAdmin):
         "article_link",
         "status",
         "why",
-        "score",
         "report_count",
         "age",
         "row_actions",
@@ -433,20 +435,18 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.display(description="why")
     def why(self, comment):
-        reasons = comment.reasons.all()
-        if not reasons:
+        lines = [str(r) for r in comment.reasons.all()]
+        if comment.spam_score is not None:
+            # In this column, not one of its own: the queue must fit beside the filters.
+            lines.append(f"Spam score {comment.spam_score:.2f}")
+        if not lines:
             return "—"
-        return format_html_join(mark_safe("<br>"), "{}", ((str(r),) for r in reasons))
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
-    @admin.display(description="spam score", ordering=SPAM_SCORE_ORDER.desc())
-    def score(self, comment):
-        if comment.spam_score is None:
-            return "—"
-        return format_html(
-            '<span title="Model v{}">{}</span>',
-            comment.spam_model_version,
-            f"{comment.spam_score:.2f}",
-        )
+    def get_ordering(self, request):
+        if request.GET.get(SpamScoreFilter.parameter_name) in SpamScoreFilter.SORTED:
+            return [SPAM_SCORE_ORDER.desc(), "-pk"]
+        return super().get_ordering(request)
 
     @admin.display(description="age", ordering="created")
     def age(self, comment):
