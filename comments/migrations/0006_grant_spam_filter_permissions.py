@@ -1,9 +1,10 @@
-"""Let Moderators and Editors see spam waves; their moderate permission acts on them."""
+"""Let Moderators and Editors see the spam filter's versions (and delete old ones) and the spam
+waves; their moderate_comment permission is what acts on a wave."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-CODENAMES = ["view_commentcluster"]
+CODENAMES = ["view_spammodel", "delete_spammodel", "view_commentcluster"]
 ROLES = ["Moderators", "Editors"]
 
 
@@ -34,6 +35,6 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("comments", "0005_add_spam_waves")]
+    dependencies = [("comments", "0005_add_spam_filter_and_waves")]
 
     operations = [migrations.RunPython(grant, revoke)]
