@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageOps
 
+from newsroom.reversing import cached_reverse
 from newsroom.storage import PrivateMediaStorage
 
 from .sanitize import sanitize_body, strip_text_fields
@@ -56,7 +57,7 @@ class Section(EditorTextModel):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:section", kwargs={"slug": self.slug})
+        return cached_reverse("articles:section", kwargs={"slug": self.slug})
 
 
 class Author(EditorTextModel):
@@ -85,7 +86,7 @@ class Author(EditorTextModel):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:author", kwargs={"slug": self.slug})
+        return cached_reverse("articles:author", kwargs={"slug": self.slug})
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -244,7 +245,7 @@ class Article(EditorTextModel):
 
     def get_absolute_url(self):
         day = self.dateline
-        return reverse(
+        return cached_reverse(
             "articles:detail",
             kwargs={
                 "year": f"{day.year:04d}",

@@ -38,6 +38,7 @@ import functools
 import gzip
 import hashlib
 import logging
+import pickle
 import secrets
 import threading
 import time
@@ -166,7 +167,8 @@ def rendered_at_value(request):
 
 
 def site_fragment(request, name, render):
-    """Return `render()`, kept in the shared cache until the site's generation changes.
+    """Return `render()`, kept in the shared cache and this worker's memory until the site's
+    generation changes.
 
     For the part of a page being cached that only site changes alter (an article page's header,
     body and metadata): a new comment re-renders the page around it, not the part itself.
@@ -176,22 +178,25 @@ def site_fragment(request, name, render):
     if not is_rendering_for_cache(request) or generation is None:
         return render()
     key = FRAGMENT_PREFIX + hashlib.sha256(f"{request.get_host()}{name}".encode()).hexdigest()
+    # This worker's copy first: the generation was just read from the shared cache, so a copy
+    # of the current generation is exact, and saves fetching and unpickling the fragment.
+    kept = memory.get(key)
+    if kept is not None and kept["generation"] == generation:
+        return kept["value"]
     try:
         kept = cache.get(key)
     except CacheUnavailable:
         return render()
-    if kept is not None and kept["generation"] == generation:
-        return kept["value"]
-    value = render()
-    if value is None:
-        return None
-    try:
-        cache.set(
-            key, {"generation": generation, "value": value}, settings.NEWSROOM_PAGE_CACHE_SECONDS
-        )
-    except CacheUnavailable:
-        pass  # the page around it is not stored either
-    return value
+    if kept is None or kept["generation"] != generation:
+        kept = {"generation": generation, "value": render()}
+        if kept["value"] is None:
+            return None
+        try:
+            cache.set(key, kept, settings.NEWSROOM_PAGE_CACHE_SECONDS)
+        except CacheUnavailable:
+            return kept["value"]  # the page around it is not stored either
+    memory.put(key, {**kept, "size": len(pickle.dumps(kept["value"])), "encodings": {}})
+    return kept["value"]
 
 
 def valid_until(request, moment):
@@ -271,7 +276,8 @@ def _make_page(response, *, key, scopes, generations, timeout):
 
 
 def _page_size(page):
-    return sum(len(body) for body in page["encodings"].values())
+    # A fragment (site_fragment) counts its pickled size; a page, its bytes in each encoding.
+    return page.get("size", 0) + sum(len(body) for body in page["encodings"].values())
 
 
 def _compress(body, encoding):

@@ -601,6 +601,29 @@ def test_an_approved_comment_re_renders_only_the_thread(client, article, editor)
     assert html.count('class="comment"') == staff_html.count('class="comment"') == 1
 
 
+def test_a_new_comment_takes_the_article_part_from_this_workers_memory(client, article, editor):
+    url = article.get_absolute_url()
+    held = make_comment(article, body="The ferry timetable changed in May.", status="held")
+    cached(client, url)
+    moderation.approve(held, by=editor)
+    backend = caches["default"]
+    asked = []
+    real_get = backend.get
+
+    def spy(key, *args, **kwargs):
+        asked.append(key)
+        return real_get(key, *args, **kwargs)
+
+    backend.get = spy
+    try:
+        response = client.get(url)
+    finally:
+        del backend.get
+    assert response["X-Page-Cache"] == "miss"
+    assert "ferry timetable changed" in response.content.decode()
+    assert not [key for key in asked if key.startswith(pagecache.FRAGMENT_PREFIX)]
+
+
 def test_a_site_change_re_renders_the_article_part(client, article):
     url = article.get_absolute_url()
     cached(client, url)
