@@ -19,6 +19,7 @@ from articles import workflow
 from articles.caching import navigation_sections
 from articles.models import Article
 from comments import moderation
+from comments.forms import CommentForm
 from comments.models import Comment
 from newsroom import pagecache, spamtraps
 from tests.factories import make_article, make_comment
@@ -622,6 +623,25 @@ def test_a_new_comment_takes_the_article_part_from_this_workers_memory(client, a
     assert response["X-Page-Cache"] == "miss"
     assert "ferry timetable changed" in response.content.decode()
     assert not [key for key in asked if key.startswith(pagecache.FRAGMENT_PREFIX)]
+
+
+def test_a_miss_does_not_build_a_comment_form_for_the_blank_form(client, article, monkeypatch):
+    url = article.get_absolute_url()
+    first = cached(client, url)
+    built = []
+    real_init = CommentForm.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(CommentForm, "__init__", counting_init)
+    pagecache._replace_generations([pagecache.article_scope(article.slug)])
+    pagecache.memory.clear()
+    again = client.get(url)
+    assert again["X-Page-Cache"] == "miss"
+    assert again.content.decode() == first
+    assert built == []
 
 
 def test_a_site_change_re_renders_the_article_part(client, article):

@@ -1,5 +1,6 @@
 """Put an article's comments on its page; the articles app only includes our template."""
 
+import functools
 from dataclasses import dataclass, field
 
 from django import template
@@ -76,6 +77,8 @@ def comment_thread(context, article):
     if thread.is_open:
         thread.form = context.get("comment_form")
         reply_to = _int(params.get("reply_to"))
+        if thread.form is None and reply_to is None and pagecache.is_rendering_for_cache(request):
+            thread.form = _blank_shared_form()
         if thread.form is None:
             user = getattr(request, "user", None)
             initial = {"parent": reply_to}
@@ -105,6 +108,15 @@ def comment_form_fields(form):
     return rendering.render_form_fields(form)
 
 
+@functools.cache
+def _blank_shared_form():
+    """The blank form of a page being cached, the same for every article and reader.
+
+    Only read (its HTML comes from rendering.render_form_fields), so it is made once per process.
+    """
+    return CommentForm(article=None, initial={"parent": None, "rendered_at": ""})
+
+
 class ThreadComment:
     """What the thread shows of an approved comment: one row of a lean `values()` query."""
 
@@ -128,7 +140,7 @@ def _with_replies(top_level):
     replies = [
         ThreadComment(**row)
         for row in Comment.objects.approved()
-        .filter(thread__in=list(by_id))
+        .filter(thread_id__in=list(by_id))
         .order_by("created", "pk")
         .values(*ThreadComment.FIELDS)
     ]
