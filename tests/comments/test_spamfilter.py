@@ -290,7 +290,11 @@ def test_evaluate_on_the_sms_corpus_prints_its_figures(capsys):
     assert re.search(r"Spam recall at <= 1% false positives: [01]\.\d{3}\n", output)
     assert re.search(r"recall [01]\.\d{3}, false-positive rate [01]\.\d{4}\n", output)
     assert re.search(r"ROC AUC: [01]\.\d{4}\n", output)
-    assert re.search(r"Training: \d+\.\d\d s per fold; scoring: \d+\.\d\d ms per comment", output)
+    assert re.search(
+        r"Training: \d+\.\d\d s per fold \(\d+\.\d\d s CPU\); "
+        r"scoring: \d+\.\d\d ms per comment \(\d+\.\d\d ms CPU\)",
+        output,
+    )
 
 
 def test_evaluate_explains_a_bad_csv(tmp_path):
