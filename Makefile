@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format migrations-check collectstatic bench loadtest clean
+.PHONY: run test lint format migrations-check collectstatic bench bench-faults loadtest clean
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -51,6 +51,12 @@ collectstatic: $(VENV)/.installed
 ## bench: measure the pages under load with gunicorn + wrk on PostgreSQL (see bench/run.py)
 bench: $(VENV)/.installed
 	$(PY) -m bench.run
+
+## bench-faults: reader p50 with Redis up and down, comment POST cost, outbox messages/s (PostgreSQL)
+bench-faults: $(VENV)/.installed-dev
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/newsroom} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} NEWSROOM_REQUIRE_POSTGRES=1 \
+	$(PY) -m pytest tests/faults/bench_faults.py -s -q
 
 ## loadtest: two app servers + a Celery worker, 50 readers and 5 commenters for 60 s (needs PostgreSQL and Redis)
 loadtest: $(VENV)/.installed-dev

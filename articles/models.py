@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Coalesce, Least
 from django.templatetags.static import static
 from django.urls import reverse
@@ -90,6 +90,12 @@ class Author(EditorTextModel):
 
 
 class ArticleQuerySet(models.QuerySet):
+    def delete(self):
+        """Delete the articles with what belongs to them, locked first (see Article.delete)."""
+        with transaction.atomic():
+            list(self.select_for_update().values_list("pk", flat=True))
+            return super().delete()
+
     def published(self, now=None):
         """Return articles readers can see: published, with a publication time that has come."""
         return self.filter(
@@ -254,6 +260,17 @@ class Article(EditorTextModel):
                 "slug": self.slug,
             },
         )
+
+    def delete(self, *args, **kwargs):
+        """Delete the article, locking its row first.
+
+        A comment being posted holds a lock on the row while it checks and inserts, so the
+        delete waits for it and then removes it too, instead of failing on a comment that
+        arrived after Django collected what to delete.
+        """
+        with transaction.atomic():
+            type(self).objects.select_for_update().filter(pk=self.pk).first()
+            return super().delete(*args, **kwargs)
 
     def is_published(self, now=None):
         """Return True if readers can see the article."""

@@ -5,14 +5,21 @@ StatusChange audit row in one transaction.
 """
 
 import reversion
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+
+from newsroom.outbox import delivery as outbox
+from newsroom.site import absolute_url
 
 from .models import Article, StatusChange
 
 Status = Article.Status
 PUBLISH_PERMISSION = "articles.publish_article"
+EDITORS_GROUP = "Editors"
 
 
 class TransitionNotAllowed(Exception):
@@ -79,13 +86,43 @@ def _move(article, to_status, *, by, note="", **fields):
 
 @transaction.atomic
 def submit_for_review(article: Article, *, by) -> StatusChange:
-    """Send a draft to the editors, and email them once the change is committed."""
-    from .tasks import notify_editors_of_review
-
+    """Send a draft to the editors, and queue an email to them in the same transaction."""
     _check("submit_for_review", article, by)
     change = _move(article, Status.IN_REVIEW, by=by)
-    transaction.on_commit(lambda: notify_editors_of_review.delay(article.pk, by.pk))
+    queue_review_request(change)
     return change
+
+
+def queue_review_request(change: StatusChange) -> int:
+    """Queue mail to every active editor that the article awaits review; return how many."""
+    recipients = list(
+        get_user_model()
+        .objects.filter(groups__name=EDITORS_GROUP, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    if not recipients:
+        return 0
+    article, by = change.article, change.changed_by
+    # Headlines are single-line fields, but a subject must never carry a line break.
+    headline = " ".join(article.headline.split())
+    admin_url = absolute_url(reverse("admin:articles_article_change", args=[article.pk]))
+    who = (by.get_full_name() or by.get_username()) if by else "A writer"
+    outbox.enqueue(
+        EmailMessage(
+            subject=f"For review: {headline}",
+            body=(
+                f"{who} submitted “{headline}” for review.\n\n"
+                f"Open it in the admin to edit, publish or send it back:\n{admin_url}\n"
+            ),
+            to=recipients,
+        ),
+        kind="review",
+        key=f"review:{change.pk}",
+        source=article,
+    )
+    return len(recipients)
 
 
 @transaction.atomic

@@ -16,9 +16,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from articles.models import Article
 from newsroom import ratelimit
 
-from . import caching, clusters, spamfilter, tasks
+from . import caching, clusters, notifications, spamfilter, tasks
 from .models import (
     ArticlePolicy,
     Comment,
@@ -56,6 +57,12 @@ class RateLimited(Refused):
 
 class Duplicate(Refused):
     status_code = 400
+
+
+class ArticleGone(Refused):
+    """The article was deleted, unpublished or taken down while the comment was on its way."""
+
+    status_code = 404
 
 
 # --- Matching terms, robust to simple evasion ----------------------------------------------
@@ -182,12 +189,6 @@ def check(submission, *, now=None):
         )
 
     body = submission.body.strip()
-    recent = Comment.objects.by_email(email).filter(
-        article=article, body=body, created__gte=now - timedelta(hours=24)
-    )
-    if recent.exists():
-        raise Duplicate("You have already posted this comment on this article.")
-
     _check_blocked(submission, email, verdict)
 
     links = count_links(render_comment(body))
@@ -298,10 +299,28 @@ def commenter_key(request):
     return hashlib.sha256(key.encode()).hexdigest(), new
 
 
+def _lock_article_and_refuse_duplicates(submission, now):
+    # Under a lock on the article row, so that of identical posts arriving at once the first
+    # is stored and the others see it (FOR NO KEY UPDATE: editors' saves are not blocked), and
+    # an article deleted or taken down meanwhile refuses the comment instead of failing.
+    locked = Article.objects.select_for_update(no_key=True).filter(pk=submission.article.pk).first()
+    if locked is None or not locked.is_published():
+        raise ArticleGone("This article is no longer available.")
+    recent = Comment.objects.by_email(normalize_email(submission.email)).filter(
+        article=submission.article,
+        body=submission.body.strip(),
+        created__gte=now - timedelta(hours=24),
+    )
+    if recent.exists():
+        raise Duplicate("You have already posted this comment on this article.")
+
+
 def submit(submission, *, now=None):
     """Check a submission and store it with its status, reasons and audit row; return it."""
+    now = now or timezone.now()
     verdict = check(submission, now=now)
     with transaction.atomic():
+        _lock_article_and_refuse_duplicates(submission, now)
         comment = Comment.objects.create(
             article=submission.article,
             parent=submission.parent,
@@ -358,11 +377,12 @@ def _change(comment, to_status, *, by=None, rule="", note=""):
 
 
 def _after_status_change(comment, to_status):
-    # After commit, and robust: an unreachable broker is logged, never a failed request.
     if to_status == Status.HELD:
+        # Only a nudge (beat runs the digest anyway): after commit, and robust, so an
+        # unreachable broker is logged, never a failed request.
         transaction.on_commit(tasks.send_moderation_digest.delay, robust=True)
     elif to_status == Status.APPROVED and comment.parent_id:
-        transaction.on_commit(lambda: tasks.notify_reply.delay(comment.pk), robust=True)
+        notifications.queue_reply_notification(comment)
 
 
 def approve(comment, *, by, note=""):

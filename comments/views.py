@@ -6,7 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.models import Article
-from articles.views import ArticleDetailView
+from articles.views import ArticleDetailView, withdrawn_or_404
 from newsroom.crossorigin import origin_protected
 from newsroom.ratelimit import client_ip
 from newsroom.spamtraps import sign_render_time
@@ -23,6 +23,12 @@ def _article_page(request, article, form, *, status):
     view.object = article
     context = view.get_context_data(object=article, is_preview=False, comment_form=form)
     return TemplateResponse(request, view.get_template_names(), context, status=status)
+
+
+def _article_gone(request, article_id):
+    # 410 with the editors' reason if it was taken down, like the article page; else 404.
+    slug = Article.objects.filter(pk=article_id).values_list("slug", flat=True).first()
+    return withdrawn_or_404(request, slug or "")
 
 
 def _closed(request, article):
@@ -43,7 +49,9 @@ def _ask_to_send_again(request, article):
 @origin_protected  # the form is on cached pages, which carry no CSRF token
 def post_comment(request, article_id):
     """Accept a comment or reply: run the moderation pipeline, store it, and show where it is."""
-    article = get_object_or_404(Article.objects.published(), pk=article_id)
+    article = Article.objects.published().filter(pk=article_id).first()
+    if article is None:
+        return _article_gone(request, article_id)
     if not comments_are_open(article):
         return _closed(request, article)
     form = CommentForm(request.POST, article=article, user=request.user)
@@ -70,6 +78,8 @@ def post_comment(request, article_id):
         comment = moderation.submit(submission)
     except moderation.CommentsClosed:
         return _closed(request, article)
+    except moderation.ArticleGone:
+        return _article_gone(request, article_id)
     except moderation.Refused as refusal:
         form.add_error(None, refusal.message)
         response = _article_page(request, article, form, status=refusal.status_code)

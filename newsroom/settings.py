@@ -8,6 +8,7 @@ without debug the site refuses to start until DJANGO_SECRET_KEY is set.
 import os
 import sys
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     # Full-text search on PostgreSQL; the app only adds lookups, so it is harmless on SQLite.
     "django.contrib.postgres",
+    # The mail outbox every app sends through: a small app inside newsroom/ (its own label).
+    "newsroom.outbox",
     "crispy_forms",
     "crispy_bootstrap5",
     "reversion",
@@ -93,6 +96,8 @@ MIDDLEWARE = [
     "newsroom.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A database outage in a view answers 503 with Retry-After, not 500.
+    "newsroom.views.DatabaseUnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -154,7 +159,17 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis, a cache every process of this machine shares (gunicorn's workers, the
+    # Celery worker), so an invalidation in one is seen by all: never a per-process memory
+    # cache, whose pages would stay stale on the other workers. One machine only.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env_str("NEWSROOM_CACHE_DIR", str(VAR_DIR / "cache")),
+            "KEY_PREFIX": "newsroom",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 # Celery: Redis is the broker when configured; otherwise tasks run eagerly in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -254,6 +269,8 @@ if BEHIND_TLS_PROXY:
 # many entries from the end (newsroom.ratelimit.client_ip). 0 trusts only the socket address.
 NEWSROOM_TRUSTED_PROXIES = env_int("NEWSROOM_TRUSTED_PROXIES", 1 if BEHIND_TLS_PROXY else 0)
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers ask for the health check over plain HTTP, from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", not DEBUG)
@@ -263,6 +280,11 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Error reports (a 500 and its traceback) are mailed to DJANGO_ADMINS, "Name <address>" items
+# separated by commas. They go straight to the mail server, not through the outbox: they must
+# reach someone when the database is what failed.
+ADMINS = getaddresses(env_list("DJANGO_ADMINS"))
+# Django's default logging (kept: disable_existing_loggers is False) mails them.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -337,22 +359,30 @@ NEWSROOM_COMMENTS_CLUSTER_IGNORE_DOMAINS = env_list(
     "NEWSROOM_COMMENTS_CLUSTER_IGNORE_DOMAINS", ["wikipedia.org", "youtube.com", "youtu.be"]
 )
 
+# The mail outbox (newsroom.outbox): every email is retried after the backoff, doubling each time
+# up to the maximum delay, until NEWSROOM_OUTBOX_RETRY_SECONDS after it was queued (3 days); the
+# sweep sends what is due every NEWSROOM_OUTBOX_SWEEP_SECONDS; a worker's claim on a message
+# expires after NEWSROOM_OUTBOX_CLAIM_SECONDS. Sent messages are deleted after the retention.
+NEWSROOM_OUTBOX_RETRY_SECONDS = env_int("NEWSROOM_OUTBOX_RETRY_SECONDS", 3 * 24 * 3600)
+NEWSROOM_OUTBOX_RETRY_BACKOFF = env_int("NEWSROOM_OUTBOX_RETRY_BACKOFF", 30)
+NEWSROOM_OUTBOX_MAX_RETRY_DELAY = env_int("NEWSROOM_OUTBOX_MAX_RETRY_DELAY", 3600)
+NEWSROOM_OUTBOX_SWEEP_SECONDS = env_int("NEWSROOM_OUTBOX_SWEEP_SECONDS", 60)
+NEWSROOM_OUTBOX_CLAIM_SECONDS = env_int("NEWSROOM_OUTBOX_CLAIM_SECONDS", 60)
+# /healthz says "degraded" when the oldest unsent message is older than this.
+NEWSROOM_HEALTH_OUTBOX_MAX_AGE = env_int("NEWSROOM_HEALTH_OUTBOX_MAX_AGE", 3600)
+
 # Email this article (sharing app). Rates are "count/period" pairs (s, m, h or d), counted per
-# IP address and per sender address. Failed sends are retried after the backoff, doubling each
-# time, until the last attempt; queued shares are swept up every NEWSROOM_SHARE_SWEEP_SECONDS.
+# IP address and per sender address. Messages go through the outbox.
 NEWSROOM_SHARE_RATE_PER_IP = env_str("NEWSROOM_SHARE_RATE_PER_IP", "5/h,20/d")
 NEWSROOM_SHARE_RATE_PER_SENDER = env_str("NEWSROOM_SHARE_RATE_PER_SENDER", "5/h,20/d")
 NEWSROOM_SHARE_MAX_RECIPIENTS = env_int("NEWSROOM_SHARE_MAX_RECIPIENTS", 5)
 NEWSROOM_SHARE_NOTE_MAX_LENGTH = env_int("NEWSROOM_SHARE_NOTE_MAX_LENGTH", 300)
 NEWSROOM_SHARE_DELETE_RECIPIENTS = env_bool("NEWSROOM_SHARE_DELETE_RECIPIENTS", True)
-NEWSROOM_SHARE_RETRY_BACKOFF = env_int("NEWSROOM_SHARE_RETRY_BACKOFF", 60)
-NEWSROOM_SHARE_MAX_ATTEMPTS = env_int("NEWSROOM_SHARE_MAX_ATTEMPTS", 6)
-NEWSROOM_SHARE_SWEEP_SECONDS = env_int("NEWSROOM_SHARE_SWEEP_SECONDS", 300)
 
 CELERY_BEAT_SCHEDULE = {
-    "send-queued-shares": {
-        "task": "sharing.tasks.send_queued_shares",
-        "schedule": NEWSROOM_SHARE_SWEEP_SECONDS,
+    "outbox-send-due": {
+        "task": "newsroom.outbox.tasks.send_due_messages",
+        "schedule": NEWSROOM_OUTBOX_SWEEP_SECONDS,
     },
 }
 

@@ -1,20 +1,37 @@
-from functools import partial
-
-from django.contrib import admin, messages
-from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Func, IntegerField, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from newsroom.outbox.models import Message
+
 from .models import EmailShare, SharedArticle
-from .tasks import enqueue_email_share
+
+
+def share_messages(shares):
+    """Return the outbox messages of the given shares (a queryset of their ids)."""
+    return Message.objects.filter(
+        kind="share",
+        source_type=ContentType.objects.get_for_model(EmailShare),
+        source_id__in=shares,
+    )
+
+
+def count_of(queryset):
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values(n=Func(template="COUNT(*)", output_field=IntegerField()))
+        ),
+        0,
+    )
 
 
 @admin.register(EmailShare)
 class EmailShareAdmin(admin.ModelAdmin):
-    """Every share a reader made: who sent what, and whether it went."""
+    """Every share a reader made: who sent what; its messages are in the mail outbox."""
 
     list_display = [
         "created_at",
@@ -23,46 +40,46 @@ class EmailShareAdmin(admin.ModelAdmin):
         "sender_email",
         "recipient_count",
         "status",
-        "attempts",
-        "sent_at",
+        "messages_sent",
     ]
     list_filter = ["status", "created_at"]
     list_select_related = ["article"]
     search_fields = ["sender_name", "sender_email", "article__headline"]
     date_hierarchy = "created_at"
-    actions = ["send_again"]
     readonly_fields = [
         "article",
         "sender_name",
         "sender_email",
         "recipients",
         "recipient_count",
-        "sent_count",
         "note",
         "status",
         "spam_reason",
-        "attempts",
-        "last_error",
         "created_at",
-        "next_attempt_at",
-        "claimed_at",
-        "sent_at",
+        "messages_sent",
     ]
+
+    def get_queryset(self, request):
+        one_share = EmailShare.objects.filter(pk=OuterRef(OuterRef("pk"))).values("pk")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sent_messages=count_of(share_messages(one_share).filter(status=Message.Status.SENT))
+            )
+        )
 
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Send the selected failed shares again", permissions=["change"])
-    def send_again(self, request, queryset):
-        shares = list(queryset.filter(status=EmailShare.Status.FAILED).exclude(recipients=""))
-        for share in shares:
-            share.requeue()
-            transaction.on_commit(partial(enqueue_email_share, share.pk))
-        self.message_user(
-            request,
-            f"{len(shares)} share(s) queued again. Only failed shares that still have their "
-            "recipients can be sent again.",
-            messages.SUCCESS if shares else messages.WARNING,
+    @admin.display(description="messages sent", ordering="sent_messages")
+    def messages_sent(self, obj):
+        if obj.status == EmailShare.Status.SPAM:
+            return "–"
+        url = reverse("admin:outbox_message_changelist")
+        query = urlencode({"kind": "share", "source_id__exact": obj.pk})
+        return format_html(
+            '<a href="{}?{}">{} of {}</a>', url, query, obj.sent_messages, obj.recipient_count
         )
 
 
@@ -79,12 +96,15 @@ class SharedArticleAdmin(admin.ModelAdmin):
         return ["-emails_sent", "-publish_at"]
 
     def get_queryset(self, request):
-        sent = Q(email_shares__status=EmailShare.Status.SENT)
+        shared = Q(email_shares__status=EmailShare.Status.QUEUED)
+        article_shares = EmailShare.objects.filter(article=OuterRef(OuterRef("pk"))).values("pk")
         # Annotate before ordering: the default ordering sorts on these annotations.
         return (
             self.model._default_manager.annotate(
-                shares=Count("email_shares", filter=sent),
-                emails_sent=Coalesce(Sum("email_shares__recipient_count", filter=sent), 0),
+                shares=Count("email_shares", filter=shared),
+                emails_sent=count_of(
+                    share_messages(article_shares).filter(status=Message.Status.SENT)
+                ),
                 # One row per article (a one-to-one join), so Max is just "the" number.
                 visits=Coalesce(Max("share_visits__visits"), 0),
             )
@@ -101,7 +121,7 @@ class SharedArticleAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="shares sent", ordering="shares")
+    @admin.display(description="shares", ordering="shares")
     def shares(self, obj):
         url = reverse("admin:sharing_emailshare_changelist")
         query = urlencode({"article__id__exact": obj.pk})

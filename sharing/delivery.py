@@ -1,24 +1,22 @@
-"""Send queued email shares: one message per recipient, each share by one worker only.
+"""The messages of an email share: one per recipient, written to the mail outbox.
 
-The Celery task and the send_queued_shares command both call deliver(), so a share reaches
-its recipients the same way whichever of them gets to it first.
+They are rendered when the reader sends the share and stored with it in one transaction; the
+outbox (newsroom.outbox) sends each at most once, and asks `reason_not_to_send` first, so a
+share of an article taken down or deleted meanwhile is cancelled, on record, never sent.
 """
 
 import html
-import logging
 import re
-import smtplib
 from email.utils import formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
-from .models import EmailShare
-
-logger = logging.getLogger(__name__)
+from newsroom.outbox import delivery as outbox
 
 EXCERPT_WORDS = 50
 
@@ -30,7 +28,7 @@ def make_excerpt(body):
     return Truncator(" ".join(text.split())).words(EXCERPT_WORDS)
 
 
-def build_message(share, recipient, *, connection=None):
+def build_message(share, recipient):
     """Return the message for one recipient: plain text and HTML, From us, Reply-To the sender."""
     article = share.article
     context = {
@@ -50,67 +48,30 @@ def build_message(share, recipient, *, connection=None):
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient],
         reply_to=[formataddr((share.sender_name, share.sender_email))],
-        connection=connection,
     )
     message.attach_alternative(render_to_string("sharing/email_share.html", context), "text/html")
     return message
 
 
-def deliver(share_id):
-    """Send a due share's remaining messages; return the share, or None if it was not ours.
+def queue_share(share):
+    """Put one message per recipient of a stored share in the outbox (same transaction)."""
+    with transaction.atomic():
+        for number, recipient in enumerate(share.recipient_list):
+            outbox.enqueue(
+                build_message(share, recipient),
+                kind="share",
+                key=f"share:{share.pk}:{number}",
+                source=share,
+                guard="sharing.delivery.reason_not_to_send",
+            )
+        share.forget_recipients()
+        share.save(update_fields=["recipients"])
 
-    SMTP trouble leaves the share queued for a later attempt (or failed after the last one);
-    the caller reads share.status to decide whether to retry.
-    """
-    if not EmailShare.objects.claim(share_id):
-        return None
-    share = (
-        EmailShare.objects.select_related("article__section")
-        .prefetch_related("article__bylines__author")
-        .get(pk=share_id)
-    )
+
+def reason_not_to_send(share):
+    """Return why a queued share's message must not go out any more, or ""."""
+    if share is None or share.article is None:
+        return "The share or its article was deleted."
     if not share.article.is_published():
-        # Taken down or unpublished since: a link to it would help nobody.
-        share.record_failure("The article is no longer published.", give_up=True)
-        return share
-    try:
-        with get_connection() as connection:
-            for recipient in share.recipient_list[share.sent_count :]:
-                try:
-                    build_message(share, recipient, connection=connection).send()
-                except smtplib.SMTPRecipientsRefused:
-                    # A permanent refusal of one address must not hold back the others.
-                    logger.warning("Share %s: the mail server refused one recipient", share.pk)
-                share.record_progress()
-    except (smtplib.SMTPException, OSError) as error:
-        logger.warning("Share %s: attempt %s failed: %s", share.pk, share.attempts, error)
-        share.record_failure(error)
-        return share
-    except Exception as error:
-        # A bug, not the mail server: still recorded on the share, so it is retried and shows
-        # in the admin instead of sitting in "sending".
-        logger.exception("Share %s: attempt %s failed", share.pk, share.attempts)
-        share.record_failure(error)
-        return share
-    share.mark_sent()
-    return share
-
-
-def send_due_shares(*, dry_run=False):
-    """Send every due share now; return counts by outcome for a one-line summary."""
-    counts = {"due": 0, "sent": 0, "retry": 0, "failed": 0, "skipped": 0}
-    due = EmailShare.objects.due().order_by("next_attempt_at").values_list("pk", flat=True)
-    for share_id in list(due):
-        counts["due"] += 1
-        if dry_run:
-            continue
-        share = deliver(share_id)
-        if share is None:
-            counts["skipped"] += 1  # another worker took it
-        elif share.status == EmailShare.Status.SENT:
-            counts["sent"] += 1
-        elif share.status == EmailShare.Status.QUEUED:
-            counts["retry"] += 1
-        else:
-            counts["failed"] += 1
-    return counts
+        return "The article is no longer published."
+    return ""

@@ -1,4 +1,5 @@
 import re
+import uuid
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout, Submit
@@ -45,6 +46,9 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
         label="Send to",
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
     )
+    # New for every form shown: posting the same form again (a retry after a lost answer, a
+    # double click) finds the share it already made instead of sending a second time.
+    idempotency_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = EmailShare
@@ -57,6 +61,8 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["idempotency_key"] = uuid.uuid4()
         self.fields["sender_name"].validators.append(validate_single_line)
         self.fields["recipients"].help_text = (
             f"Up to {settings.NEWSROOM_SHARE_MAX_RECIPIENTS} email addresses, separated by "
@@ -78,6 +84,7 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
             # Traps: hidden from people (CSS) and from screen readers (aria-hidden).
             Div("website", css_class="share-trap", aria_hidden="true"),
             Field("rendered_at"),
+            Field("idempotency_key"),
             HTML(
                 '<p class="form-text">We send one message to each person and delete their '
                 "addresses once it has gone.</p>"
@@ -137,10 +144,16 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
             )
         return note
 
+    def is_repeat(self):
+        """Return True if this very form was already posted and its share stored."""
+        key = self.cleaned_data.get("idempotency_key")
+        return bool(key) and EmailShare.objects.filter(idempotency_key=key).exists()
+
     def save(self, *, article):
         """Store the share for the article, as spam if a trap caught it; never send here."""
         share = super().save(commit=False)
         share.article = article
+        share.idempotency_key = self.cleaned_data.get("idempotency_key")
         share.recipient_count = len(share.recipient_list)
         if reason := self.spam_reason():
             share.mark_spam(reason)

@@ -1,24 +1,24 @@
 import math
-from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db import IntegrityError, transaction
+from django.shortcuts import redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from articles.models import Article
+from articles.views import withdrawn_or_404
 from newsroom.ratelimit import client_ip, hit, parse_rates
 
+from .delivery import queue_share
 from .forms import EmailShareForm
 from .models import EmailShare
-from .tasks import enqueue_email_share
 
 
 def get_shareable_article(slug):
-    return get_object_or_404(Article.objects.published().with_byline(), slug=slug)
+    return Article.objects.published().with_byline().filter(slug=slug).first()
 
 
 def share_retry_after(request, sender_email):
@@ -45,17 +45,29 @@ def describe_wait(seconds):
 def email_article(request, slug):
     """Show the email-this-article form; store a valid share and queue it for sending."""
     article = get_shareable_article(slug)
+    if article is None:
+        return withdrawn_or_404(request, slug)  # 410 for a taken-down article, like its page
     form = EmailShareForm(request.POST or None)
     if form.is_valid():
+        if form.is_repeat():
+            # A retry after a lost answer: the share was stored and queued the first time.
+            return redirect("sharing:sent", slug=article.slug)
         retry_after = share_retry_after(request, form.cleaned_data["sender_email"])
         if retry_after:
             context = {"article": article, "form": form, "wait": describe_wait(retry_after)}
             response = render(request, "sharing/email_share_form.html", context, status=429)
             response.headers["Retry-After"] = str(retry_after)
             return response
-        share = form.save(article=article)
-        if share.status == EmailShare.Status.QUEUED:
-            transaction.on_commit(partial(enqueue_email_share, share.pk))
+        try:
+            with transaction.atomic():
+                share = form.save(article=article)
+                if share.status == EmailShare.Status.QUEUED:
+                    queue_share(share)
+        except IntegrityError:
+            if form.is_repeat():
+                # The same form posted twice at once (its idempotency key): the other one won.
+                return redirect("sharing:sent", slug=article.slug)
+            return withdrawn_or_404(request, slug)  # deleted while the share was stored
         # A trapped bot hears the same answer as a person.
         messages.success(
             request,
@@ -74,4 +86,6 @@ def email_article(request, slug):
 def email_sent(request, slug):
     """Confirm a share to the reader and lead them back to the article."""
     article = get_shareable_article(slug)
+    if article is None:
+        return withdrawn_or_404(request, slug)
     return render(request, "sharing/email_share_sent.html", {"article": article})

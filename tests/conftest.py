@@ -7,6 +7,7 @@ so CI can never pass by skipping.
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,41 @@ def unreachable_cache(settings):
     from newsroom.cache import breaker_for
 
     return breaker_for(f"redis://127.0.0.1:{port}/0")
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """Point Django's SMTP backend at a local aiosmtpd server (stopped; call .start())."""
+    from tests.mail import SmtpServer
+
+    server = SmtpServer()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def share_post():
+    """Return form data as a person would post it, 20 seconds after the form was shown."""
+
+    def build(**overrides):
+        from newsroom.spamtraps import sign_render_time
+
+        data = {
+            "sender_name": "Priya Raman",
+            "sender_email": "priya@example.net",
+            "recipients": "anil@example.com, meera@example.org",
+            "note": "Thought you would find this useful.",
+            "website": "",
+            "rendered_at": sign_render_time(time.time() - 20),
+        }
+        data.update(overrides)
+        return data
+
+    return build

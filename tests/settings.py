@@ -21,3 +21,7 @@ STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 # Uploaded originals from tests never land in the project's var/ folder.
 NEWSROOM_PRIVATE_MEDIA_ROOT = tempfile.mkdtemp(prefix="newsroom-test-private-")
+# Without Redis, each test process keeps its cache in memory: isolated from other runs, and
+# cleared between tests. tests/faults/test_no_redis.py runs the production file cache.
+if not REDIS_URL:  # noqa: F405
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

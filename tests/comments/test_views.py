@@ -249,14 +249,14 @@ def test_comment_post_runs_a_bounded_number_of_queries(
     parent = make_comment(article)
     for _ in range(3):
         make_comment(make_article(), email="asha@example.org", status=Status.REJECTED)
-    # Article, session, parent, duplicates, lists, the spam filter's newest model (looked up at
-    # most every 30 s), earlier comments of a spam wave, article mode, trusted check, the insert
-    # with its wave keys, reasons and audit row (in a savepoint), and then either the page number
-    # of the published comment or the session update for a held one. Never more with more
-    # comments.
-    with django_assert_max_num_queries(18):
+    # Article, session, parent, lists, the spam filter's newest model (looked up at most every
+    # 30 s), earlier comments of a spam wave, article mode, trusted check, the article row lock
+    # and the duplicates under it, the insert with its wave keys, reasons and audit row (in a
+    # savepoint), and then either the page number of the published comment or the session
+    # update for a held one. Never more with more comments.
+    with django_assert_max_num_queries(19):
         post(client, article, parent=parent.pk)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         post(client, article, body="Another top-level comment")
 
 
@@ -523,3 +523,20 @@ def test_unsubscribe_answers_405_to_other_methods(client, article, method):
     assert getattr(client, method)(comment.get_unsubscribe_url()).status_code == 405
     comment.refresh_from_db()
     assert comment.notify_replies
+
+
+def test_a_comment_on_an_article_taken_down_meanwhile_answers_410(client, article):
+    from articles.models import Article
+
+    page = client.get(article.get_absolute_url())
+    assert page.status_code == 200
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.WITHDRAWN)
+    response = post(client, article)
+    assert response.status_code == 410
+    assert not Comment.objects.exists()
+
+
+def test_a_comment_on_an_article_deleted_meanwhile_answers_404(client, article):
+    article_pk = article.pk
+    article.delete()
+    assert client.post(f"/comments/post/{article_pk}/", form_data()).status_code == 404

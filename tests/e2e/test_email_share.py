@@ -3,6 +3,7 @@
 import pytest
 from django.core import mail
 
+from newsroom.outbox.models import Message
 from sharing.models import EmailShare
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,7 +33,8 @@ def test_reader_emails_the_article_to_two_people(
 
     assert page.get_by_role("status").inner_text() == "Sent to 2 recipients."
     page.screenshot(path=screenshot_dir / "share-sent.png", full_page=True)
-    assert EmailShare.objects.get().status == EmailShare.Status.SENT
+    assert EmailShare.objects.get().status == EmailShare.Status.QUEUED
+    assert set(Message.objects.values_list("status", flat=True)) == {Message.Status.SENT}
     assert sorted(message.to[0] for message in mail.outbox) == [
         "anil@example.com",
         "meera@example.org",

@@ -32,7 +32,11 @@ def fault_stack(request, django_db_setup, redis_server):
 
     if connection.vendor != "postgresql":
         skip_or_fail("postgres", "needs PostgreSQL: set DATABASE_URL=postgres://…")
-    inbox, web_inbox = stack_module.SmtpSink().start(), stack_module.SmtpSink().start()
+    inbox, web_inbox = stack_module.SmtpSink(), stack_module.SmtpSink()
+    handler = getattr(request.module, "SMTP_HANDLER", None)  # e.g. a slow mail server
+    if handler is not None:
+        inbox.inbox = inbox.controller.handler = handler()
+    inbox.start(), web_inbox.start()
     module_env = {k: str(v) for k, v in getattr(request.module, "STACK_ENV", {}).items()}
     workdir = Path(tempfile.mkdtemp(prefix="newsroom-faults-"))
     running = stack_module.Stack(

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from comments.models import ArticlePolicy, Comment
+from newsroom.outbox.models import Message
 from sharing.models import EmailShare
 from tests.factories import make_article
 
@@ -189,13 +190,14 @@ def test_d_shares_are_emailed_once_by_the_worker_not_the_web_servers(servers, st
     assert stack.web_inbox.messages == []
 
     shares = EmailShare.objects.filter(article=article)
-    assert [share.status for share in shares] == [EmailShare.Status.SENT] * 2
-    assert all(share.attempts == 1 for share in shares)
-    # The worker ran one send task per share, each once, and it succeeded.
+    assert [share.status for share in shares] == [EmailShare.Status.QUEUED] * 2
+    messages = Message.objects.filter(kind="share")
+    assert sorted(messages.values_list("status", "attempts")) == [("sent", 1)] * len(sent)
+    # The worker ran one send task per message, each once, and it succeeded.
     worker_log = stack.worker.log()
-    task = r"Task sharing\.tasks\.send_email_share\[[\w-]+\]"
-    assert len(re.findall(task + " received", worker_log)) == 2, stack.worker.tail()
-    assert len(re.findall(task + r" succeeded in [\d.]+s: 'sent'", worker_log)) == 2
+    task = r"Task newsroom\.outbox\.tasks\.send_message\[[\w-]+\]"
+    assert len(re.findall(task + " received", worker_log)) == len(sent), stack.worker.tail()
+    assert len(re.findall(task + r" succeeded in [\d.]+s: 'sent'", worker_log)) == len(sent)
 
 
 def login_as_superuser(browser, server):

@@ -1,15 +1,14 @@
 import html
 import re
-from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 
 from articles.models import Article
-from sharing.delivery import deliver, make_excerpt
+from newsroom.outbox import delivery as outbox
+from newsroom.outbox.models import Message
+from sharing.delivery import make_excerpt, queue_share
 from sharing.models import EmailShare
 from tests.factories import make_article, make_author
 
@@ -97,123 +96,39 @@ def test_smtp_round_trip_one_message_per_recipient(
         assert "By Arjun Sethi and Leela Varghese" in body
 
     share = EmailShare.objects.get()
-    assert share.status == EmailShare.Status.SENT
-    assert share.sent_count == 2 and share.attempts == 1
-    assert share.recipients == ""
-
-
-def test_smtp_down_keeps_the_share_queued_then_sends_it_once_when_back(
-    client, article, share_post, smtp_server, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("sharing:email", args=[article.slug]), share_post())
-    assert response.status_code == 302  # the reader is answered although mail is down
-
-    share = EmailShare.objects.get()
     assert share.status == EmailShare.Status.QUEUED
-    assert share.attempts == 1
-    assert share.last_error  # e.g. "[Errno 111] Connection refused"
-    assert share.next_attempt_at > timezone.now() + timedelta(seconds=50)
-    assert share.recipient_list == ["anil@example.com", "meera@example.org"]
-
-    smtp_server.start()
-    # The retry is not due yet: the sweep leaves it alone.
-    call_command("send_queued_shares", stdout=(out := _Output()))
-    assert smtp_server.messages == []
-    assert out.text == (
-        "0 share(s) due: 0 sent, 0 to retry later, 0 failed, 0 taken by another worker.\n"
-    )
-
-    EmailShare.objects.update(next_attempt_at=timezone.now())  # the backoff has passed
-    call_command("send_queued_shares", stdout=(out := _Output()))
-    assert out.text.startswith("1 share(s) due: 1 sent,")
-    call_command("send_queued_shares", stdout=_Output())
-    assert deliver(share.pk) is None  # a late Celery retry finds nothing to do
-
-    assert sorted(m["To"] for m in smtp_server.wait_for(2)) == [
-        "anil@example.com",
-        "meera@example.org",
-    ]
-    assert len(smtp_server.messages) == 2  # no duplicate
-    share.refresh_from_db()
-    assert share.status == EmailShare.Status.SENT
-    assert share.attempts == 2
+    assert share.recipients == ""  # the outbox holds each address until its message is sent
+    assert list(Message.objects.values_list("kind", "status")) == [("share", "sent")] * 2
 
 
-class _Output:
-    def __init__(self):
-        self.text = ""
-
-    def write(self, value):
-        self.text += value
-
-    def flush(self):
-        pass
-
-
-def test_retries_back_off_then_give_up(article, smtp_server, settings):
-    settings.NEWSROOM_SHARE_MAX_ATTEMPTS = 3
-    settings.NEWSROOM_SHARE_RETRY_BACKOFF = 60
+def test_a_share_of_an_article_taken_down_meanwhile_is_cancelled_not_sent(article):
     share = share_for(article)
-    delays = []
-    for _ in range(3):
-        before = timezone.now()
-        share = deliver(share.pk)
-        delays.append(round((share.next_attempt_at - before).total_seconds() / 60))
-        EmailShare.objects.update(next_attempt_at=timezone.now())
-    assert delays[:2] == [1, 2]  # 60 s, then 120 s
-    share.refresh_from_db()
-    assert share.status == EmailShare.Status.FAILED
-    assert share.attempts == 3
-    # A failed share keeps its addresses so an editor can send it again from the admin.
-    assert share.recipient_list == ["anil@example.com", "meera@example.org"]
-
-
-def test_a_retry_resumes_after_the_recipients_already_served(article, smtp_server):
-    smtp_server.start()
-    share = share_for(article, sent_count=1)
-    deliver(share.pk)
-    assert [m["To"] for m in smtp_server.wait_for(1)] == ["meera@example.org"]
-
-
-def test_two_workers_never_send_the_same_share(article):
-    share = share_for(article)
-    assert EmailShare.objects.claim(share.pk) is True
-    assert EmailShare.objects.claim(share.pk) is False
-    assert deliver(share.pk) is None
-    assert mail.outbox == []
-
-
-def test_a_share_left_sending_by_a_dead_worker_is_taken_over_later(article):
-    share = share_for(article)
-    assert EmailShare.objects.claim(share.pk)
-    assert not EmailShare.objects.due().exists()
-    EmailShare.objects.update(claimed_at=timezone.now() - timedelta(minutes=16))
-    assert deliver(share.pk).status == EmailShare.Status.SENT
-    assert len(mail.outbox) == 2
-
-
-def test_spam_and_sent_shares_are_never_sent(article):
-    spam = share_for(article, status=EmailShare.Status.SPAM)
-    sent = share_for(article, status=EmailShare.Status.SENT)
-    assert deliver(spam.pk) is None and deliver(sent.pk) is None
-    assert mail.outbox == []
-
-
-def test_a_share_of_an_article_taken_down_meanwhile_is_not_sent(article):
-    share = share_for(article)
+    queue_share(share)
     Article.objects.filter(pk=article.pk).update(status=Article.Status.WITHDRAWN)
-    share = deliver(share.pk)
-    assert share.status == EmailShare.Status.FAILED
-    assert share.last_error == "The article is no longer published."
+    assert outbox.send_due()["cancelled"] == 2
+    assert set(Message.objects.values_list("last_error", flat=True)) == {
+        "The article is no longer published."
+    }
     assert mail.outbox == []
 
 
-def test_recipients_are_kept_after_sending_when_the_setting_is_off(article, settings):
-    settings.NEWSROOM_SHARE_DELETE_RECIPIENTS = False
-    share = deliver(share_for(article).pk)
+def test_deleting_the_article_keeps_the_share_and_cancels_its_messages_on_record(article):
+    share = share_for(article)
+    queue_share(share)
+    article.delete()
     share.refresh_from_db()
-    assert share.status == EmailShare.Status.SENT
+    assert share.article is None
+    assert str(share) == "Priya Raman shared “a deleted article”"
+    assert outbox.send_due()["cancelled"] == 2
+    assert Message.objects.filter(status=Message.Status.CANCELLED).count() == 2
+    assert mail.outbox == []
+
+
+def test_recipients_are_kept_on_the_share_when_the_setting_is_off(article, settings):
+    settings.NEWSROOM_SHARE_DELETE_RECIPIENTS = False
+    share = share_for(article)
+    queue_share(share)
+    share.refresh_from_db()
     assert share.recipient_list == ["anil@example.com", "meera@example.org"]
 
 

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -6,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
+from newsroom.outbox.models import Message
 from sharing.models import EmailShare
 from tests.factories import make_article
 
@@ -60,18 +62,18 @@ def test_form_shows_the_article_and_the_fields(client, article):
 
 
 @pytest.mark.parametrize(
-    "overrides",
+    "overrides, status",
     [
-        {"status": Article.Status.DRAFT},
-        {"status": Article.Status.IN_REVIEW},
-        {"publish_at": timezone.now() + timedelta(hours=2)},  # scheduled
-        {"status": Article.Status.WITHDRAWN},
+        ({"status": Article.Status.DRAFT}, 404),
+        ({"status": Article.Status.IN_REVIEW}, 404),
+        ({"publish_at": timezone.now() + timedelta(hours=2)}, 404),  # scheduled
+        ({"status": Article.Status.WITHDRAWN}, 410),  # like the taken-down article's page
     ],
 )
-def test_unpublished_articles_cannot_be_emailed(client, share_post, overrides):
+def test_unpublished_articles_cannot_be_emailed(client, share_post, overrides, status):
     hidden = make_article(**overrides)
-    assert client.get(email_url(hidden)).status_code == 404
-    assert client.post(email_url(hidden), share_post()).status_code == 404
+    assert client.get(email_url(hidden)).status_code == status
+    assert client.post(email_url(hidden), share_post()).status_code == status
     assert not EmailShare.objects.exists()
     assert mail.outbox == []
 
@@ -85,9 +87,10 @@ def test_valid_share_is_stored_sent_and_confirmed(
     assert response.headers["Location"] == reverse("sharing:sent", args=[article.slug])
 
     share = EmailShare.objects.get()
-    assert share.status == EmailShare.Status.SENT
+    assert share.status == EmailShare.Status.QUEUED
     assert share.recipient_count == 2
-    assert share.recipients == ""  # deleted once sent
+    assert share.recipients == ""  # the outbox has each address
+    assert Message.objects.filter(status=Message.Status.SENT).count() == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["anil@example.com", "meera@example.org"]
 
     page = client.get(response.headers["Location"]).content.decode()
@@ -110,9 +113,30 @@ def test_the_share_is_stored_before_any_mail_is_attempted(
         client.post(email_url(article), share_post())
     share = EmailShare.objects.get()
     assert share.status == EmailShare.Status.QUEUED
-    assert share.recipient_list == ["anil@example.com", "meera@example.org"]
+    # Stored with the share, in its transaction: one outbox message per recipient.
+    assert sorted(Message.objects.values_list("to_address", "status")) == [
+        ("anil@example.com", "queued"),
+        ("meera@example.org", "queued"),
+    ]
     assert mail.outbox == []
-    assert len(callbacks) == 1  # the Celery task is enqueued only once the row is committed
+    assert len(callbacks) == 2  # each handed to Celery only once the rows are committed
+
+
+def test_the_same_form_posted_twice_sends_once(
+    client, article, share_post, django_capture_on_commit_callbacks
+):
+    form = client.get(email_url(article)).content.decode()
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(email_url(article), share_post(idempotency_key=key))
+        # The answer was lost; the browser (or the reader) posts the same form again.
+        again = client.post(email_url(article), share_post(idempotency_key=key))
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == reverse("sharing:sent", args=[article.slug])
+    assert EmailShare.objects.count() == 1
+    assert len(mail.outbox) == 2
+    # A new form carries a new key.
+    assert key not in client.get(email_url(article)).content.decode()
 
 
 def test_invalid_form_reshows_with_text_kept_and_nothing_stored(client, article, share_post):

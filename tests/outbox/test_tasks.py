@@ -1,3 +1,5 @@
+"""The outbox's Celery side: a broker that is down never fails the request nor loses mail."""
+
 import os
 import subprocess
 import sys
@@ -7,61 +9,47 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings
+from django.core import mail
 from django.db import connections
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from newsroom.celery import app as celery_app
-from sharing import tasks
-from sharing.models import EmailShare
+from newsroom.outbox import delivery, tasks
+from newsroom.outbox.models import Message
 from tests.factories import make_article
-from tests.sharing.conftest import free_port
+from tests.mail import free_port
+
+
+@pytest.fixture(autouse=True)
+def _broker_breaker():
+    delivery.broker.failed = False
+    yield
+    delivery.broker.failed = False
 
 
 @pytest.mark.django_db
-def test_broker_down_is_logged_and_the_share_stays_queued_for_the_sweep(
+def test_broker_down_is_logged_and_the_messages_wait_for_the_sweep(
     client, share_post, monkeypatch, caplog, django_capture_on_commit_callbacks
 ):
+    attempts = []
+
     def broker_unreachable(*args, **kwargs):
+        attempts.append(args)
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.send_email_share, "apply_async", broker_unreachable)
+    monkeypatch.setattr(tasks.send_message, "apply_async", broker_unreachable)
     article = make_article()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("sharing:email", args=[article.slug]), share_post())
-
     assert response.status_code == 302  # the reader never sees the broker's trouble
-    share = EmailShare.objects.get()
-    assert share.status == EmailShare.Status.QUEUED
-    assert share.attempts == 0
-    assert f"Could not enqueue email share {share.pk}; it stays queued" in caplog.text
-    assert list(EmailShare.objects.due().values_list("pk", flat=True)) == [share.pk]
+    assert Message.objects.due().count() == 2
+    assert "left for the sweep: broker unreachable" in caplog.text
+    # The breaker: one failed publish, not one per message.
+    assert len(attempts) == 1
 
-
-@pytest.mark.django_db
-def test_beat_sweep_task_sends_due_shares(mailoutbox):
-    article = make_article()
-    EmailShare.objects.create(
-        article=article,
-        sender_name="Priya",
-        sender_email="priya@example.net",
-        recipients="anil@example.com",
-        recipient_count=1,
-    )
-    assert tasks.send_queued_shares.delay().get() == {
-        "due": 1,
-        "sent": 1,
-        "retry": 0,
-        "failed": 0,
-        "skipped": 0,
-    }
-    assert [m.to for m in mailoutbox] == [["anil@example.com"]]
-
-
-def test_the_sweep_is_scheduled_in_celery_beat(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["send-queued-shares"]
-    assert entry["task"] == tasks.send_queued_shares.name
-    assert entry["schedule"] == settings.NEWSROOM_SHARE_SWEEP_SECONDS
+    assert tasks.send_due_messages.delay().get()["sent"] == 2
+    assert sorted(m.to[0] for m in mail.outbox) == ["anil@example.com", "meera@example.org"]
 
 
 @pytest.fixture
@@ -70,14 +58,12 @@ def real_celery():
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     celery_app.control.purge()  # nothing left over from an earlier run
-
     ran = []
 
     def after_task(task=None, **kwargs):
         in_worker = threading.current_thread() is not threading.main_thread()
         ran.append((task.name, task.request.is_eager, in_worker))
-        # The worker thread's own database connection must not outlive the test database.
-        if in_worker:
+        if in_worker:  # the worker thread's connection must not outlive the test database
             connections.close_all()
 
     task_postrun.connect(after_task, weak=False)
@@ -88,7 +74,7 @@ def real_celery():
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_real_celery_worker_sends_the_share_through_redis(
+def test_a_real_celery_worker_sends_a_share_through_redis(
     client, share_post, smtp_server, real_celery
 ):
     smtp_server.start()
@@ -98,20 +84,18 @@ def test_a_real_celery_worker_sends_the_share_through_redis(
         assert response.status_code == 302
         received = smtp_server.wait_for(2, timeout=30)
     assert sorted(m["To"] for m in received) == ["anil@example.com", "meera@example.org"]
-    share = EmailShare.objects.get()
-    assert share.status == EmailShare.Status.SENT
-    assert share.attempts == 1
+    assert set(Message.objects.values_list("status", flat=True)) == {Message.Status.SENT}
     # Sent by the worker, through the broker, not run in the test process.
-    assert real_celery == [("sharing.tasks.send_email_share", False, True)]
+    assert real_celery == [("newsroom.outbox.tasks.send_message", False, True)] * 2
 
 
-def test_a_real_unreachable_broker_is_caught_quickly(tmp_path):
+def test_a_real_unreachable_broker_is_caught_quickly():
     """Publish to a Redis port nobody listens on, in a fresh process with a real broker config."""
     script = (
         "import django, time; django.setup();"
         "from newsroom.celery import app; app.conf.task_always_eager = False;"
-        "from sharing.tasks import enqueue_email_share;"
-        "start = time.monotonic(); enqueue_email_share(41);"
+        "from newsroom.outbox.delivery import publish;"
+        "start = time.monotonic(); publish([41, 42, 43]);"
         "print(f'returned after {time.monotonic() - start:.1f} s')"
     )
     env = {
@@ -119,7 +103,7 @@ def test_a_real_unreachable_broker_is_caught_quickly(tmp_path):
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
     }
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603
         [sys.executable, "-c", script],
         cwd=settings.BASE_DIR,
         env=env,
@@ -128,5 +112,6 @@ def test_a_real_unreachable_broker_is_caught_quickly(tmp_path):
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert "Could not enqueue email share 41; it stays queued" in done.stderr
+    assert "Outbox message 41 left for the sweep: broker unreachable" in done.stderr
+    assert "message 42" not in done.stderr  # the breaker stopped further attempts
     assert float(done.stdout.split()[2]) < 5
