@@ -362,12 +362,14 @@ NEWSROOM_COMMENTS_CLUSTER_IGNORE_DOMAINS = env_list(
 # The mail outbox (newsroom.outbox): every email is retried after the backoff, doubling each time
 # up to the maximum delay, until NEWSROOM_OUTBOX_RETRY_SECONDS after it was queued (3 days); the
 # sweep sends what is due every NEWSROOM_OUTBOX_SWEEP_SECONDS; a worker's claim on a message
-# expires after NEWSROOM_OUTBOX_CLAIM_SECONDS. Sent messages are deleted after the retention.
+# expires after NEWSROOM_OUTBOX_CLAIM_SECONDS. Sent and cancelled messages are deleted (with the
+# addresses they hold) NEWSROOM_OUTBOX_KEEP_DAYS after they were queued; failed ones are kept.
 NEWSROOM_OUTBOX_RETRY_SECONDS = env_int("NEWSROOM_OUTBOX_RETRY_SECONDS", 3 * 24 * 3600)
 NEWSROOM_OUTBOX_RETRY_BACKOFF = env_int("NEWSROOM_OUTBOX_RETRY_BACKOFF", 30)
 NEWSROOM_OUTBOX_MAX_RETRY_DELAY = env_int("NEWSROOM_OUTBOX_MAX_RETRY_DELAY", 3600)
 NEWSROOM_OUTBOX_SWEEP_SECONDS = env_int("NEWSROOM_OUTBOX_SWEEP_SECONDS", 60)
 NEWSROOM_OUTBOX_CLAIM_SECONDS = env_int("NEWSROOM_OUTBOX_CLAIM_SECONDS", 60)
+NEWSROOM_OUTBOX_KEEP_DAYS = env_int("NEWSROOM_OUTBOX_KEEP_DAYS", 30)
 # /healthz says "degraded" when the oldest unsent message is older than this.
 NEWSROOM_HEALTH_OUTBOX_MAX_AGE = env_int("NEWSROOM_HEALTH_OUTBOX_MAX_AGE", 3600)
 
@@ -384,6 +386,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "newsroom.outbox.tasks.send_due_messages",
         "schedule": NEWSROOM_OUTBOX_SWEEP_SECONDS,
     },
+    "outbox-purge": {"task": "newsroom.outbox.tasks.purge_old_messages", "schedule": 24 * 3600},
 }
 
 # Distribution (feeds, sitemaps, structured data): the publication's language as an ISO 639 code

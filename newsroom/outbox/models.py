@@ -44,6 +44,12 @@ class MessageQuerySet(models.QuerySet):
         )
         return token if claimed else None
 
+    def past_retention(self, now=None):
+        """Return sent and cancelled messages older than NEWSROOM_OUTBOX_KEEP_DAYS."""
+        cutoff = (now or timezone.now()) - timedelta(days=settings.NEWSROOM_OUTBOX_KEEP_DAYS)
+        done = [Message.Status.SENT, Message.Status.CANCELLED]
+        return self.filter(status__in=done, created_at__lt=cutoff)
+
     def backlog(self):
         """Return the messages not yet sent nor given up on."""
         return self.filter(status__in=[Message.Status.QUEUED, Message.Status.SENDING])

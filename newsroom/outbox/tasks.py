@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from . import delivery
+from .models import Message
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -15,3 +16,10 @@ def send_message(message_id):
 def send_due_messages():
     """Send every message whose task was lost or whose retry is due."""
     return delivery.send_due()
+
+
+@shared_task(ignore_result=True)
+def purge_old_messages():
+    """Delete sent and cancelled messages past the retention: addresses are not kept forever."""
+    deleted, _ = Message.objects.past_retention().delete()
+    return deleted

@@ -126,6 +126,17 @@ def test_ten_identical_comments_posted_at_once_store_one():
     assert sorted(statuses) == [302] + [400] * 9
 
 
+def wait_for(condition, timeout=20):
+    """Wait until writers are in full flow, so that the delete lands among them."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def wait_for_comments(article, count):
+    wait_for(lambda: Comment.objects.filter(article_id=article.pk).count() >= count)
+
+
 def post_until_gone(url, form):
     """Post comments (each different) until the article is gone; return every answer."""
     client, answers = Client(), []
@@ -143,7 +154,7 @@ def test_comments_racing_an_article_delete_never_get_a_500():
 
     def work(n):
         if n == 0:
-            time.sleep(0.5)
+            wait_for_comments(article, 3)
             article.delete()
             return ["deleted"]
         return post_until_gone(url, lambda i: comment_form(body=f"Racing the delete, {n}-{i}"))
@@ -165,7 +176,7 @@ def test_a_share_racing_an_article_delete_is_kept_or_answered_404(share_post):
 
     def work(n):
         if n == 0:
-            time.sleep(0.5)
+            wait_for(lambda: EmailShare.objects.filter(article=article).count() >= 2)
             article.delete()
             return ["deleted"]
         client, answers = Client(REMOTE_ADDR=f"10.0.0.{n}"), []

@@ -216,3 +216,26 @@ def test_editors_see_the_outbox(client):
     editor.groups.add(Group.objects.get(name="Editors"))
     client.force_login(editor)
     assert client.get(reverse("admin:outbox_message_changelist")).status_code == 200
+
+
+def test_sent_and_cancelled_messages_are_deleted_after_the_retention_failed_ones_kept(settings):
+    from newsroom.outbox.tasks import purge_old_messages
+
+    settings.NEWSROOM_OUTBOX_KEEP_DAYS = 30
+    old = timezone.now() - timedelta(days=31)
+    rows = {}
+    for status in (Status.SENT, Status.CANCELLED, Status.FAILED, Status.QUEUED):
+        (pk,) = delivery.enqueue(
+            email(to=[f"{status}@example.org"]), kind="test", key=f"old:{status}"
+        )
+        Message.objects.filter(pk=pk).update(status=status, created_at=old)
+        rows[status] = pk
+    (recent,) = delivery.enqueue(email(to=["recent@example.org"]), kind="test", key="recent")
+    Message.objects.filter(pk=recent).update(status=Status.SENT)
+    assert purge_old_messages.run() == 2
+    assert set(Message.objects.values_list("pk", flat=True)) == {
+        rows[Status.FAILED],
+        rows[Status.QUEUED],
+        recent,
+    }
+    assert settings.CELERY_BEAT_SCHEDULE["outbox-purge"]["task"] == purge_old_messages.name
