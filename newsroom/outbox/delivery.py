@@ -73,7 +73,9 @@ def enqueue(email, *, kind, key, source=None, guard=""):
         stored = list(
             Message.objects.filter(
                 key=key[:200], to_address__in=[r.to_address for r in rows], created_at=now
-            ).values_list("pk", flat=True)
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
         transaction.on_commit(lambda: publish(stored))
     return stored
