@@ -87,6 +87,9 @@ def comment_thread(context, article):
             thread.form = CommentForm(article=article, user=user, initial=initial)
         parent_id = _int(thread.form["parent"].value())
         thread.reply_to = _find(thread.comments, parent_id) if parent_id else None
+        if thread.reply_to is None and thread.form.is_bound:
+            # A reply shown again with errors: its parent may be on another page of the thread.
+            thread.reply_to = getattr(thread.form, "cleaned_data", {}).get("parent")
     thread.reported = _int(params.get("reported"))
     return thread
 

@@ -54,3 +54,9 @@ document.addEventListener("submit", (event) => {
     stampForm(form).then(() => form.requestSubmit(submitter || undefined));
   }
 });
+
+// A form shown again with errors: take the reader (and their screen reader) to what went wrong.
+const errorSummary = document.querySelector("[data-error-summary]");
+if (errorSummary) {
+  errorSummary.focus();
+}

@@ -133,6 +133,19 @@ def test_invalid_input_reshows_the_form_with_text_kept_and_field_errors(
     assert not Comment.objects.exists()
 
 
+def test_reshown_form_lands_the_browser_on_a_linked_error_summary(client, article):
+    html = post(client, article, email="not-an-email").content.decode()
+    # The form posts to a fragment that exists only when errors are shown: the focusable summary.
+    assert re.search(r'<form method="post" action="[^"]+#comment-form-errors"', html)
+    summary = re.search(r'<div [^>]*id="comment-form-errors"[^>]*>(.*?)</div>', html, re.S)
+    assert 'tabindex="-1"' in summary.group(0)
+    assert '<a href="#id_email">Please check your email address' in summary.group(1)
+
+
+def test_blank_form_shows_no_error_summary(client, article):
+    assert 'id="comment-form-errors"' not in client.get(article.get_absolute_url()).content.decode()
+
+
 def test_signed_in_reader_gets_name_and_email_filled_in(client, article):
     user = User.objects.create_user("asha", email="asha@example.org", first_name="Asha")
     client.force_login(user)
