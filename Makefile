@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format migrations-check collectstatic bench bench-faults loadtest clean
+.PHONY: run test lint format migrations-check collectstatic bench bench-faults loadtest audit clean
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -58,6 +58,16 @@ bench-faults: $(VENV)/.installed-dev
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} NEWSROOM_REQUIRE_POSTGRES=1 \
 	$(PY) -m pytest tests/faults/bench_faults.py -s -q
 
+## audit: axe-core and the W3C Nu checker over every public page (npm, system Chromium and Java)
+audit: $(VENV)/.installed-dev audit/node_modules/.installed
+	$(PY) -m audit.run
+
+# Exact versions from audit/package-lock.json; --ignore-scripts: vnu-jar's installer would
+# download a Java runtime, and the system's Java 17 runs the jar.
+audit/node_modules/.installed: audit/package.json audit/package-lock.json
+	cd audit && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
 ## loadtest: two app servers + a Celery worker, 50 readers and 5 commenters for 60 s (needs PostgreSQL and Redis)
 loadtest: $(VENV)/.installed-dev
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/newsroom} \
@@ -66,4 +76,4 @@ loadtest: $(VENV)/.installed-dev
 	$(PY) -m pytest tests/multiserver/test_load.py -s -q
 
 clean:
-	rm -rf $(VENV) var/static .pytest_cache .ruff_cache
+	rm -rf $(VENV) var/static .pytest_cache .ruff_cache audit/node_modules

@@ -36,11 +36,11 @@ def render_thread(comments, *, is_open, page_number=1, reported=None):
         parts.append(
             f'<li class="comment" id="comment-{pk}">\n'
             f'  <article aria-labelledby="comment-{pk}-author">\n'
-            f'    <p class="comment-meta">\n'
-            f'      <span class="comment-author" id="comment-{pk}-author">{name}</span>\n'
+            f'    <header class="comment-meta">\n'
+            f'      <h3 class="comment-author" id="comment-{pk}-author">{name}</h3>\n'
             f'      <a class="comment-permalink" href="#comment-{pk}" title="Link to this comment">'
-            f'<time datetime="{created.isoformat()}">{shown}</time></a>\n'
-            f"    </p>\n"
+            f'<time datetime="{created.isoformat(timespec="seconds")}">{shown}</time></a>\n'
+            f"    </header>\n"
             # body_html is derived from plain text on save: escaped, then bleach-cleaned
             # (comments.sanitize), so it is safe to show as it is.
             f'    <div class="comment-body">{comment.body_html}</div>\n'

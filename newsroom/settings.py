@@ -212,7 +212,9 @@ AXES_DISABLE_ACCESS_LOG = True
 
 # --- Time and language ------------------------------------------------------------------------
 
-LANGUAGE_CODE = "en-gb"
+# The readers' language: <html lang>, and the translation of every marked string (locale/).
+LANGUAGE_CODE = env_str("DJANGO_LANGUAGE_CODE", "en-gb")
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("NEWSROOM_TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
@@ -390,8 +392,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Distribution (feeds, sitemaps, structured data): the publication's language as an ISO 639 code
-# (Google News wants "en", not "en-gb") and its logo, a path under static/ for JSON-LD.
-NEWSROOM_LANGUAGE = env_str("NEWSROOM_LANGUAGE", "en")
+# (Google News wants "en", not "en-gb"; by default LANGUAGE_CODE's) and its logo, a path under
+# static/ for JSON-LD.
+NEWSROOM_LANGUAGE = env_str("NEWSROOM_LANGUAGE", LANGUAGE_CODE.split("-")[0])
 NEWSROOM_PUBLISHER_LOGO = env_str("NEWSROOM_PUBLISHER_LOGO", "img/publisher-logo.png")
 
 # Comments' periodic jobs (run by `celery -A newsroom beat`): the moderators' digest picks up

@@ -27,11 +27,11 @@ def test_open_thread_markup_nests_replies_with_reply_and_report_links(settings):
     expected = """
     <li class="comment" id="comment-1">
       <article aria-labelledby="comment-1-author">
-        <p class="comment-meta">
-          <span class="comment-author" id="comment-1-author">Asha &quot;A&quot;</span>
+        <header class="comment-meta">
+          <h3 class="comment-author" id="comment-1-author">Asha &quot;A&quot;</h3>
           <a class="comment-permalink" href="#comment-1" title="Link to this comment"><time
-            datetime="2026-01-05T08:34:05.000006+05:30">5 Jan 2026, 08:34</time></a>
-        </p>
+            datetime="2026-01-05T08:34:05+05:30">5 Jan 2026, 08:34</time></a>
+        </header>
         <div class="comment-body"><p>Body 1</p></div>
         <div class="comment-actions">
           <a class="comment-reply" href="?reply_to=1&amp;comments_page=2#comment-form"
@@ -43,11 +43,11 @@ def test_open_thread_markup_nests_replies_with_reply_and_report_links(settings):
       <ol class="comment-replies">
         <li class="comment" id="comment-2">
           <article aria-labelledby="comment-2-author">
-            <p class="comment-meta">
-              <span class="comment-author" id="comment-2-author">Bo &amp; &lt;Co&gt;</span>
+            <header class="comment-meta">
+              <h3 class="comment-author" id="comment-2-author">Bo &amp; &lt;Co&gt;</h3>
               <a class="comment-permalink" href="#comment-2" title="Link to this comment"><time
                 datetime="2026-03-10T00:00:00+05:30">10 Mar 2026, 00:00</time></a>
-            </p>
+            </header>
             <div class="comment-body"><p>Body 2</p></div>
             <div class="comment-actions">
               <p class="comment-reported" role="status">
@@ -79,7 +79,9 @@ def test_closed_thread_has_no_actions_and_first_page_links_have_no_page():
     ],
 )
 def test_dates_read_as_the_date_filter_shows_them(zone, moment):
-    template = Template("""<time datetime="{{ d|date:'c' }}">{{ d|date:"j M Y, H:i" }}</time>""")
+    template = Template(
+        """{% load articles_meta %}<time datetime="{{ d|w3c }}">{{ d|date:"j M Y, H:i" }}</time>"""
+    )
     with timezone.override(zone):
         expected = template.render(Context({"d": moment}))
         html = render_thread([comment(1, "A", moment)], is_open=False)

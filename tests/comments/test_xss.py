@@ -68,7 +68,7 @@ def problems(fragment):
 def reader_parts(page):
     """Return the parts of a page that hold reader text: each comment's author and body."""
     parts = re.findall(r'<div class="comment-body">(.*?)</div>', page, re.S)
-    parts += re.findall(r'<span class="comment-author"[^>]*>(.*?)</span>', page, re.S)
+    parts += re.findall(r'<h3 class="comment-author"[^>]*>(.*?)</h3>', page, re.S)
     return parts
 
 
