@@ -1,11 +1,4 @@
 // Progressive enhancements. Every page works without this file.
-document.addEventListener("click", (event) => {
-  const printLink = event.target.closest("[data-print]");
-  if (printLink) {
-    event.preventDefault();
-    window.print();
-  }
-});
 
 // A cached page is the same for every reader, so its comment form carries no signed timestamp
 // (newsroom/spamtraps.py). Ask for one when the reader starts writing; if they are quicker than

@@ -44,20 +44,24 @@ def test_print_view_shows_the_article_and_where_it_came_from(client, article, se
     assert f'<link rel="canonical" href="{canonical}">' in html
 
 
-def test_print_view_has_no_navigation_toolbar_comments_footer_or_scripts(client, article):
+def test_print_view_has_no_navigation_toolbar_comments_footer_or_site_script(client, article):
     html = client.get(print_url(article)).content.decode()
     assert "site-nav" not in html and 'aria-label="Sections"' not in html
     assert "Article tools" not in html
     assert "comments" not in html.lower()
     assert "<form" not in html
     assert "site-footer" not in html
-    assert "<script" not in html
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/print.js" defer>']
     assert "print.css" in html and "site.css" not in html
+    # A Print button, hidden until print.js (which it needs) shows it; no dialog by itself.
+    assert '<button type="button" class="print-button" data-print hidden>Print</button>' in html
+    assert "data-autoprint" not in html
 
 
-def test_autoprint_loads_only_our_print_script(client, article):
+def test_autoprint_asks_our_print_script_for_the_dialog(client, article):
     html = client.get(print_url(article) + "?autoprint=1").content.decode()
-    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/autoprint.js" defer>']
+    assert "<body data-autoprint>" in html
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/print.js" defer>']
     assert "window.print" not in html  # no inline script: the CSP forbids it
 
 

@@ -71,3 +71,5 @@ def test_toolbar_print_link_opens_the_print_view_and_its_dialog(page, live_serve
 
     page.goto(live_server.url + demo_article.get_absolute_url() + "print/")
     assert page.evaluate("window.__printed") is None  # no dialog without ?autoprint=1
+    page.get_by_role("button", name="Print").click()  # the print view's own button
+    assert page.evaluate("window.__printed") is True
