@@ -25,7 +25,11 @@ def results(client, query, **params):
 
 def test_every_page_has_a_labelled_search_box_in_the_header(client):
     source = client.get(reverse("articles:home")).content.decode()
-    assert f'<form class="site-search" role="search" action="{URL}" method="get">' in source
+    # Named, so it stays distinct from the search page's own search landmark.
+    assert (
+        f'<form class="site-search" role="search" aria-label="Site" action="{URL}" method="get">'
+        in source
+    )
     assert '<label class="visually-hidden" for="site-search-q">Search articles</label>' in source
     assert 'name="q" maxlength="200"' in source
 
