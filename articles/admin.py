@@ -1,7 +1,9 @@
 import base64
 import hashlib
 import re
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
@@ -12,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 from reversion.models import Version
@@ -167,13 +170,16 @@ class ArticleAdmin(VersionAdmin):
                 "fields": [
                     "status",
                     "publish_at",
+                    "first_published_at",
                     "material_update_at",
                     "comments_enabled",
+                    "comments_closing",
                 ],
                 "description": (
                     "Use the buttons at the bottom to submit for review or publish. A future "
-                    "publication time schedules the article. Set “Updated” only for changes "
-                    "readers should know about: it is shown on the article."
+                    "publication time schedules the article; a past one is kept, for a story "
+                    "first published elsewhere. Set “Updated” only for changes readers should "
+                    "know about: it is shown on the article."
                 ),
             },
         ),
@@ -194,7 +200,7 @@ class ArticleAdmin(VersionAdmin):
                 "fields": [
                     ("created_by", "created_at"),
                     ("last_edited_by", "updated_at"),
-                    ("published_by", "first_published_at"),
+                    "published_by",
                     "withdrawn_at",
                     "status_history",
                 ],
@@ -203,19 +209,20 @@ class ArticleAdmin(VersionAdmin):
         ),
     ]
     audit_fields = [
+        "comments_closing",
         "status",
         "created_by",
         "created_at",
         "last_edited_by",
         "updated_at",
         "published_by",
-        "first_published_at",
         "withdrawn_at",
         "status_history",
     ]
     # Only editors decide when and whether an article is public.
     editor_only_fields = [
         "publish_at",
+        "first_published_at",
         "material_update_at",
         "comments_enabled",
         "withdrawal_reason",
@@ -367,6 +374,24 @@ class ArticleAdmin(VersionAdmin):
         label = "View on site" if obj.is_published() else "Preview"
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
 
+    @admin.display(description="Comments close")
+    def comments_closing(self, obj):
+        """Say when readers' comments close, or why they are closed, in the editor's words."""
+        if not obj.comments_enabled:
+            return "Closed: comments are switched off for this article."
+        days = settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS
+        close_at = obj.comments_close_at()
+        if close_at is None:
+            if not days:
+                return "Never by age: comments stay open while the article is published."
+            return f"{days} days after publication (set a publication time to see the date)."
+        shown = date_format(timezone.localtime(close_at), "j F Y, H:i T")
+        if close_at <= timezone.now():
+            return f"Closed on {shown}, {days} days after publication."
+        if not obj.is_published():
+            return f"On {shown}, {days} days after the publication time."
+        return f"Open until {shown}, {days} days after publication."
+
     @admin.display(description="Status history")
     def status_history(self, obj):
         changes = obj.status_changes.select_related("changed_by") if obj.pk else []
@@ -490,9 +515,15 @@ class ArticleAdmin(VersionAdmin):
             workflow.withdraw(article, by=request.user, reason=article.withdrawal_reason)
         else:
             getattr(workflow, step)(article, by=request.user)
+        when = timezone.localtime(article.publish_at).strftime("%d %b %Y, %H:%M %Z")
         if article.is_scheduled():
-            when = timezone.localtime(article.publish_at).strftime("%d %b %Y, %H:%M %Z")
             self.message_user(request, f"Scheduled: readers will see it from {when}.")
+        elif step == "publish" and article.publish_at < timezone.now() - timedelta(minutes=1):
+            self.message_user(
+                request,
+                f"Published with the publication time you set, {when}: the article, its feeds "
+                "and sitemaps show that date, not today's.",
+            )
         else:
             self.message_user(
                 request,

@@ -133,6 +133,7 @@ class ArticleAdminForm(forms.ModelForm):
             "lead_image_caption",
             "lead_image_credit",
             "publish_at",
+            "first_published_at",
             "material_update_at",
             "comments_enabled",
             "withdrawal_reason",
@@ -183,6 +184,16 @@ class ArticleAdminForm(forms.ModelForm):
                 code="too_many_pixels",
             )
         return image
+
+    def clean_first_published_at(self):
+        first = self.cleaned_data.get("first_published_at")
+        if first and first > timezone.now():
+            raise forms.ValidationError(
+                "The first publication time cannot be in the future; to schedule the article, "
+                "set its publication time instead.",
+                code="future",
+            )
+        return first
 
     def clean(self):
         cleaned = super().clean()

@@ -166,7 +166,13 @@ class Article(EditorTextModel):
         help_text="A future time schedules the article: readers see it from then on.",
     )
     first_published_at = models.DateTimeField(
-        "first published", null=True, blank=True, editable=False
+        "first published",
+        null=True,
+        blank=True,
+        help_text=(
+            "Set on first publication. For a story first published elsewhere, give its original "
+            "time: the byline, feeds and sitemaps show that date."
+        ),
     )
     material_update_at = models.DateTimeField(
         "updated",
@@ -291,6 +297,21 @@ class Article(EditorTextModel):
             and self.publish_at is not None
             and self.publish_at > (now or timezone.now())
         )
+
+    def comments_close_at(self):
+        """Return when comments close by age (NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS), or None if
+        they never do or the article has no publication time."""
+        days = settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS
+        if not days or self.publish_at is None:
+            return None
+        return self.publish_at + timedelta(days=days)
+
+    def comments_are_open(self, now=None):
+        """Return True if readers may comment: published, comments switched on, not too old."""
+        if not self.comments_enabled or not self.is_published(now):
+            return False
+        close_at = self.comments_close_at()
+        return close_at is None or (now or timezone.now()) < close_at
 
     @property
     def first_published(self):

@@ -4,6 +4,8 @@ Each step checks who may take it and from which status, saves the article and wr
 StatusChange audit row in one transaction.
 """
 
+from datetime import timedelta
+
 import reversion
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -127,20 +129,21 @@ def queue_review_request(change: StatusChange) -> int:
 
 @transaction.atomic
 def publish(article: Article, *, by, at=None) -> StatusChange:
-    """Publish now, or at the article's future publication time (or `at`), which schedules it."""
+    """Publish at `at`, else at the article's publication time, else now.
+
+    A future time schedules the article; a past one is kept as the editor set it (a story first
+    published elsewhere, or one published before and brought back), never replaced by now.
+    """
     _check("publish", article, by)
     now = timezone.now()
-    if at is None:
-        at = article.publish_at if article.publish_at and article.publish_at > now else now
-    scheduled = at > now
-    return _move(
-        article,
-        Status.PUBLISHED,
-        by=by,
-        publish_at=at,
-        published_by=by,
-        note=f"Scheduled for {timezone.localtime(at):%d %b %Y %H:%M %Z}" if scheduled else "",
-    )
+    at = at or article.publish_at or now
+    shown = f"{timezone.localtime(at):%d %b %Y %H:%M %Z}"
+    note = ""
+    if at > now:
+        note = f"Scheduled for {shown}"
+    elif at < now - timedelta(minutes=1):
+        note = f"Published with its earlier publication time, {shown}"
+    return _move(article, Status.PUBLISHED, by=by, publish_at=at, published_by=by, note=note)
 
 
 @transaction.atomic

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.core import signing
 from django.db import models
@@ -188,22 +186,6 @@ class Comment(models.Model):
 
 
 UNSUBSCRIBE_SALT = "comments.unsubscribe"
-
-
-def comments_close_at(article):
-    """Return when comments on the article close by age, or None if it is not published."""
-    if article.publish_at is None:
-        return None
-    return article.publish_at + timedelta(days=settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS)
-
-
-def comments_are_open(article, now=None):
-    """Return True if readers may post on the article: published, switched on and not too old."""
-    if not article.comments_enabled or not article.is_published(now):
-        return False
-    close_at = comments_close_at(article)
-    days = settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS
-    return not days or close_at is None or (now or timezone.now()) < close_at
 
 
 class Reason(models.Model):

@@ -27,7 +27,6 @@ from .models import (
     ModerationAction,
     Reason,
     Report,
-    comments_are_open,
     normalize_email,
 )
 from .sanitize import count_links, link_domains, render_comment
@@ -166,7 +165,7 @@ def check(submission, *, now=None):
     article, email = submission.article, normalize_email(submission.email)
     verdict = Verdict()
 
-    if not comments_are_open(article, now):
+    if not article.comments_are_open(now):
         raise CommentsClosed("Comments are closed on this article.")
 
     if submission.spam_trap:

@@ -13,7 +13,7 @@ from newsroom.spamtraps import sign_render_time
 
 from . import moderation, pending
 from .forms import CommentForm, ReportForm
-from .models import Comment, comments_are_open
+from .models import Comment
 
 
 def _article_page(request, article, form, *, status):
@@ -32,7 +32,14 @@ def _article_gone(request, article_id):
 
 
 def _closed(request, article):
-    return render(request, "comments/closed.html", {"article": article}, status=403)
+    """Say why the article takes no comments, and give the reader back what they wrote."""
+    context = {
+        "article": article,
+        "close_at": article.comments_close_at(),
+        "close_after_days": settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS,
+        "body": request.POST.get("body", ""),
+    }
+    return render(request, "comments/closed.html", context, status=403)
 
 
 def _ask_to_send_again(request, article):
@@ -52,7 +59,7 @@ def post_comment(request, article_id):
     article = Article.objects.published().filter(pk=article_id).first()
     if article is None:
         return _article_gone(request, article_id)
-    if not comments_are_open(article):
+    if not article.comments_are_open():
         return _closed(request, article)
     form = CommentForm(request.POST, article=article, user=request.user)
     if not form.is_valid():

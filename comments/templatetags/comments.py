@@ -11,7 +11,7 @@ from newsroom import pagecache
 
 from .. import pending, rendering
 from ..forms import CommentForm
-from ..models import Comment, comments_are_open, comments_close_at
+from ..models import Comment
 
 register = template.Library()
 
@@ -40,6 +40,8 @@ class Thread:
     comments: list = field(default_factory=list)
     pending: list = field(default_factory=list)
     is_open: bool = False
+    close_at: object = None
+    close_after_days: int = 0
     form: object = None
     reply_to: object = None
     reported: int | None = None
@@ -58,9 +60,14 @@ def comment_thread(context, article):
     request = context.get("request")
     params = request.GET if request else {}
     counts = approved_counts(article)
-    thread = Thread(total=counts["total"], is_open=comments_are_open(article))
-    if thread.is_open and request is not None and settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS:
-        pagecache.valid_until(request, comments_close_at(article))  # the form goes then
+    thread = Thread(
+        total=counts["total"],
+        is_open=article.comments_are_open(),
+        close_at=article.comments_close_at(),
+        close_after_days=settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS,
+    )
+    if thread.is_open and request is not None and thread.close_at:
+        pagecache.valid_until(request, thread.close_at)  # the form goes then
     if counts["top_level"]:
         paginator = Paginator(
             article.comments.approved()

@@ -287,6 +287,64 @@ def test_editor_publishes_with_the_button_and_an_audit_row_is_written(client, ed
     )
 
 
+def test_editor_publishes_a_backdated_story_and_is_told_its_date_was_kept(client, editor):
+    article = make_article(status=Article.Status.DRAFT, publish_at=None)
+    client.force_login(editor)
+    data = form_data(
+        article, _workflow="publish", publish_at_0="2023-10-24", publish_at_1="02:24:00"
+    )
+    response = client.post(change_url(article), data, follow=True)
+    assert (
+        "Published with the publication time you set, 24 Oct 2023, 02:24 IST"
+        in response.content.decode()
+    )
+    article.refresh_from_db()
+    assert timezone.localtime(article.publish_at).strftime("%Y-%m-%d %H:%M") == "2023-10-24 02:24"
+    assert article.first_published_at == article.publish_at and article.is_published()
+
+
+def test_editor_sets_the_first_publication_time_of_a_migrated_story(client, editor):
+    article = make_article()
+    client.force_login(editor)
+    data = form_data(article, first_published_at_0="2019-03-01", first_published_at_1="09:30:00")
+    assert client.post(change_url(article), data).status_code == 302
+    article.refresh_from_db()
+    assert timezone.localtime(article.first_published_at).strftime("%Y-%m-%d %H:%M") == (
+        "2019-03-01 09:30"
+    )
+    future = timezone.localtime(timezone.now() + timedelta(days=1))
+    data = form_data(
+        article, first_published_at_0=future.strftime("%Y-%m-%d"), first_published_at_1="09:30:00"
+    )
+    response = client.post(change_url(article), data)
+    assert "cannot be in the future" in response.content.decode()
+
+
+def test_writer_sees_but_cannot_set_the_first_publication_time(client, writer):
+    client.force_login(writer)
+    html = client.get(ADD).content.decode()
+    assert 'name="first_published_at_0"' not in html and "First published" in html
+
+
+@pytest.mark.parametrize(
+    "overrides, shown",
+    [
+        ({"comments_enabled": False}, "Closed: comments are switched off for this article."),
+        ({"publish_at": None, "status": "draft"}, "30 days after publication (set a publication"),
+        ({"publish_at": timezone.now() - timedelta(days=40)}, "Closed on "),
+        ({"publish_at": timezone.now() - timedelta(days=1)}, "Open until "),
+    ],
+)
+def test_article_form_says_when_comments_close_or_why_they_are_closed(
+    client, editor, settings, overrides, shown
+):
+    settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS = 30
+    article = make_article(**overrides)
+    client.force_login(editor)
+    html = client.get(change_url(article)).content.decode()
+    assert shown in html
+
+
 def test_editor_schedules_by_publishing_with_a_future_time(client, editor):
     article = make_article(status=Article.Status.DRAFT, publish_at=None)
     when = timezone.localtime(timezone.now() + timedelta(days=2)).replace(microsecond=0)

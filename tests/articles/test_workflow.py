@@ -154,6 +154,16 @@ def test_scheduled_article_appears_exactly_when_its_time_comes(editor):
         assert article.is_published()
 
 
+def test_publish_keeps_a_past_time_the_editor_set_and_notes_it(editor):
+    at = timezone.now() - timedelta(days=770)  # a story first published elsewhere
+    article = make_article(status=Status.DRAFT, publish_at=at)
+    workflow.publish(article, by=editor)
+    article.refresh_from_db()
+    assert article.publish_at == at and article.first_published_at == at
+    assert article.is_published()
+    assert article.status_changes.get().note.startswith("Published with its earlier publication")
+
+
 def test_publish_keeps_a_future_time_already_on_the_article(editor):
     at = timezone.now() + timedelta(days=1)
     article = make_article(status=Status.IN_REVIEW, publish_at=at)

@@ -1,5 +1,5 @@
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -314,13 +314,15 @@ def test_commenter_cookie_is_signed_http_only_and_long_lived(client, article):
 # --- Closing -----------------------------------------------------------------------------------
 
 
-def test_switched_off_article_shows_closed_and_refuses_posts_with_403(client):
+def test_switched_off_article_says_so_and_refuses_posts_with_403(client):
     article = make_article(comments_enabled=False)
     html = client.get(article.get_absolute_url()).content.decode()
-    assert "Comments are closed" in html and 'name="body"' not in html
-    response = post(client, article)
+    assert "Comments are switched off for this article." in html and 'name="body"' not in html
+    response = post(client, article, body="Words I would rather not lose.")
+    html = response.content.decode()
     assert response.status_code == 403
-    assert "Comments are closed" in response.content.decode()
+    assert "Comments are switched off for this article. Yours was not posted." in html
+    assert "Words I would rather not lose.</textarea>" in html  # given back to copy
     assert not Comment.objects.exists()
 
 
@@ -330,8 +332,22 @@ def test_comments_close_automatically_after_the_setting_days(client, settings):
     recent = make_article(publish_at=timezone.now() - timedelta(days=29))
     assert post(client, old).status_code == 403
     assert post(client, recent).status_code == 302
-    assert "Comments are closed" in client.get(old.get_absolute_url()).content.decode()
+    assert "Comments closed on" in client.get(old.get_absolute_url()).content.decode()
     assert Comment.objects.get().article == recent
+
+
+def test_closed_thread_says_when_and_why_in_the_readers_time_zone(client, settings):
+    settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS = 30
+    published = datetime(2023, 10, 23, 20, 54, tzinfo=UTC)  # 24 October 2023, 02:24 IST
+    article = make_article(publish_at=published)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert (
+        '<p class="comments-closed">Comments closed on '
+        '<time datetime="2023-11-23T02:24:00+05:30">23 November 2023</time>, '
+        "30 days after publication.</p>"
+    ) in html
+    response = post(client, article)
+    assert "Comments closed on" in response.content.decode() and response.status_code == 403
 
 
 # --- Rate limits and duplicates through the view --------------------------------------------

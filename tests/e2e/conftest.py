@@ -1,3 +1,4 @@
+import importlib
 import io
 
 import pytest
@@ -6,6 +7,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from articles.models import Article
+from tests.factories import make_author, make_section
 
 
 @pytest.fixture
@@ -32,3 +34,26 @@ def log_in(page, live_server, next_url):
     page.get_by_label("Username").fill("moderator")
     page.get_by_label("Password").fill("a-long-test-password")
     page.get_by_role("button", name="Log in").click()
+
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def roles():
+    """The groups of the roles migration, which an earlier transactional test's flush wiped."""
+    migration = importlib.import_module("articles.migrations.0004_create_roles")
+    for name, codenames in migration.ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="articles", codename__in=codenames)
+        )
+
+
+@pytest.fixture
+def editor(roles):
+    user = User.objects.create_user("eddie", password=PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    make_section(name="Nation", slug="nation")
+    make_author(name="Meera Iyer", slug="meera-iyer")
+    return user

@@ -1,36 +1,11 @@
 """An editor writes and publishes an article in the admin's rich-text editor; a reader sees it."""
 
-import importlib
-
 import pytest
-from django.contrib.auth.models import Group, Permission, User
 
 from articles.models import Article
-from tests.factories import make_author, make_section
+from tests.e2e.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-battery-staple"
-
-
-@pytest.fixture
-def roles():
-    """The groups of the roles migration, which an earlier transactional test's flush wiped."""
-    migration = importlib.import_module("articles.migrations.0004_create_roles")
-    for name, codenames in migration.ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="articles", codename__in=codenames)
-        )
-
-
-@pytest.fixture
-def editor(roles):
-    user = User.objects.create_user("eddie", password=PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
-    make_section(name="Nation", slug="nation")
-    make_author(name="Meera Iyer", slug="meera-iyer")
-    return user
 
 
 def choose_autocomplete(page, row, text):
