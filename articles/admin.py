@@ -150,9 +150,16 @@ class ArticleAdmin(VersionAdmin):
     prepopulated_fields = {"slug": ["headline"]}
     autocomplete_fields = ["section"]
     inlines = [ArticleAuthorInline, CorrectionInline, PreviewLinkInline]
+
+    class Media:
+        js = ["admin/js/urlify.js", "admin/articles/slug.js"]  # after the URLify it wraps
+
     actions = ["publish_now", "unpublish", "send_back_to_draft", "submit_for_review"]
+    # What the story is and who wrote it come first: the template puts the byline right after
+    # this first fieldset, before the body (change_form.html).
     fieldsets = [
-        (None, {"fields": ["headline", "slug", "dek", "section", "body", "version"]}),
+        (None, {"fields": ["headline", "dek", ("section", "slug")]}),
+        ("Text", {"fields": ["body", "version"]}),
         (
             "Lead image",
             {

@@ -32,6 +32,7 @@ BODY_EXTENSIONS = {
     "Caption": True,
     "Image": True,
     "HTML": True,
+    "PasteBlocks": True,  # ours: static/admin/articles/paste-blocks.js
 }
 
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
@@ -140,9 +141,10 @@ class ArticleAdminForm(forms.ModelForm):
         ]
         field_classes = {"lead_image": UploadedPictureField}
         widgets = {
-            # Headlines and summaries are read whole while editing: give them the full width.
-            "headline": forms.TextInput(attrs={"class": "vLargeTextField"}),
-            "dek": forms.Textarea(attrs={"class": "vLargeTextField", "rows": 2}),
+            # Headlines and summaries are read whole while editing: full width, and as tall as
+            # their text (change_form.html sizes them to their content).
+            "headline": forms.Textarea(attrs={"class": "vLargeTextField fit-content", "rows": 1}),
+            "dek": forms.Textarea(attrs={"class": "vLargeTextField fit-content", "rows": 2}),
             "version": forms.HiddenInput,
             "withdrawal_reason": forms.Textarea(attrs={"rows": 3, "cols": 60}),
         }
@@ -184,6 +186,10 @@ class ArticleAdminForm(forms.ModelForm):
                 code="too_many_pixels",
             )
         return image
+
+    def clean_headline(self):
+        # A textarea, so that a long headline shows whole; a headline is still one line.
+        return " ".join(self.cleaned_data["headline"].split())
 
     def clean_first_published_at(self):
         first = self.cleaned_data.get("first_published_at")

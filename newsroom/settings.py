@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from js_asset import static_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -242,6 +243,15 @@ STORAGES = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# The article editor's own extension: pasted headings stay headings. It allows no extra tags, so
+# its sanitizer rule (called with the extension's config and the shared allowlist) does nothing.
+DJANGO_PROSE_EDITOR_EXTENSIONS = [
+    {
+        "js": [static_lazy("admin/articles/paste-blocks.js")],
+        "extensions": {"PasteBlocks": lambda config, allowlist: None},
+    }
+]
 
 # --- Email ------------------------------------------------------------------------------------
 
