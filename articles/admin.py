@@ -181,6 +181,7 @@ class ArticleAdmin(VersionAdmin):
                     "material_update_at",
                     "comments_enabled",
                     "comments_closing",
+                    "is_front_lead",
                 ],
                 "description": (
                     "Use the buttons at the bottom to submit for review or publish. A future "
@@ -232,6 +233,7 @@ class ArticleAdmin(VersionAdmin):
         "first_published_at",
         "material_update_at",
         "comments_enabled",
+        "is_front_lead",
         "withdrawal_reason",
     ]
 

@@ -137,6 +137,7 @@ class ArticleAdminForm(forms.ModelForm):
             "first_published_at",
             "material_update_at",
             "comments_enabled",
+            "is_front_lead",
             "withdrawal_reason",
         ]
         field_classes = {"lead_image": UploadedPictureField}

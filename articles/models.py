@@ -10,7 +10,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models, transaction
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce, Least, RowNumber
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -121,6 +121,30 @@ class ArticleQuerySet(models.QuerySet):
         meaning of the Article properties of those names (aggregate over the expressions)."""
         return self.alias(first_published=FIRST_PUBLISHED, last_changed=LAST_CHANGED)
 
+    def front_page(self, *, latest=6, per_section=3):
+        """Return the front page's stories: the lead (the newest editor's pick, else the newest
+        story), the next `latest` newest, and up to `per_section` newest of each section beyond
+        those, as (lead, latest, {section: [articles]}) in a fixed number of queries."""
+        lead = self.filter(is_front_lead=True).order_by("-publish_at", "-pk").first()
+        newest = list(self.order_by("-publish_at", "-pk")[: latest + 1])
+        if lead is None and newest:
+            lead = newest[0]
+        newest = [article for article in newest if article != lead][:latest]
+        shown = [article.pk for article in [lead, *newest] if article is not None]
+        ranked = self.exclude(pk__in=shown).annotate(
+            rank=models.Window(
+                RowNumber(),
+                partition_by="section",
+                order_by=[models.F("publish_at").desc(), models.F("pk").desc()],
+            )
+        )
+        by_section = {}
+        for article in ranked.filter(rank__lte=per_section).order_by(
+            "section__order", "section__name", "rank"
+        ):
+            by_section.setdefault(article.section, []).append(article)
+        return lead, newest, by_section
+
     def with_byline(self):
         """Fetch what a byline and an article link need, in a fixed number of queries."""
         return self.select_related("section").prefetch_related(
@@ -185,6 +209,11 @@ class Article(EditorTextModel):
         blank=True, help_text="Shown to readers who follow a link to a taken-down article."
     )
     comments_enabled = models.BooleanField(default=True)
+    is_front_lead = models.BooleanField(
+        "lead the front page",
+        default=False,
+        help_text="Shown first and largest on the front page. Without one, the newest story leads.",
+    )
     lead_image = models.ImageField(
         upload_to="articles/%Y/%m/",
         # Never public: readers get renditions; staff fetch the original through the admin.

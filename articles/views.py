@@ -35,7 +35,16 @@ class ArticleListMixin(PublishedArticleMixin):
 
 
 class HomeView(ArticleListMixin, ListView):
+    """The front page: a lead story, the latest, then each section's newest; older pages list."""
+
     template_name = "articles/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context["page_obj"].number == 1:
+            lead, latest, by_section = self.get_queryset().front_page()
+            context.update(lead=lead, latest=latest, section_blocks=by_section)
+        return context
 
 
 class SectionView(ArticleListMixin, ListView):

@@ -277,16 +277,23 @@ def test_article_page_runs_five_queries_whatever_the_number_of_articles_and_auth
         assert client.get(article.get_absolute_url()).status_code == 200
 
 
-@pytest.mark.parametrize("articles, authors_each", [(1, 1), (30, 4)])
-def test_home_page_runs_five_queries_whatever_the_number_of_articles_and_authors(
-    client, django_assert_num_queries, articles, authors_each
+@pytest.mark.parametrize(
+    "articles, authors_each, pick", [(8, 1, False), (30, 4, False), (30, 4, True)]
+)
+def test_front_page_runs_a_fixed_number_of_queries_whatever_the_number_of_articles_and_authors(
+    client, django_assert_num_queries, articles, authors_each, pick
 ):
     section = make_section()
     for _ in range(articles):
         make_article(section=section, authors=[make_author() for _ in range(authors_each)])
-    # Navigation sections, the page count, the page of articles with sections, their bylines,
-    # and when the next scheduled article falls due (how long the page may stay cached).
-    with django_assert_num_queries(5):
+    if pick:
+        Article.objects.filter(pk=Article.objects.order_by("publish_at").first().pk).update(
+            is_front_lead=True
+        )
+    # Navigation sections, the page count (for "Older stories"), when the next scheduled
+    # article falls due (how long the page may stay cached), the editor's pick (and its byline
+    # when there is one), the latest with their bylines, each section's newest with theirs.
+    with django_assert_num_queries(9 if pick else 8):
         assert client.get("/").status_code == 200
     # Then the navigation comes from the cache, and the page too.
     with django_assert_num_queries(0):
@@ -484,3 +491,62 @@ def test_preview_link_still_shows_an_unpublished_draft(client):
     response = client.get(preview_link_for(article).get_absolute_url())
     assert response.status_code == 200
     assert "Being reworked." in response.content.decode()
+
+
+# --- The front page --------------------------------------------------------------------------
+
+
+def test_front_page_leads_with_the_editors_pick_then_the_latest_then_each_section(client):
+    nation, world = make_section(name="Nation", order=1), make_section(name="World", order=2)
+    now = timezone.now()
+    stories = [
+        make_article(section=nation if n % 2 else world, publish_at=now - timedelta(hours=n))
+        for n in range(1, 13)
+    ]
+    pick = stories[-1]  # the oldest, chosen by an editor
+    Article.objects.filter(pk=pick.pk).update(is_front_lead=True)
+    make_article(status=Article.Status.DRAFT, publish_at=None, is_front_lead=True)  # unseen
+
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.context["lead"] == pick
+    assert response.context["latest"] == stories[:6]
+    blocks = response.context["section_blocks"]
+    assert [section.name for section in blocks] == ["Nation", "World"]
+    assert blocks[nation] == [s for s in stories[6:11] if s.section == nation][:3]
+    shown = [pick, *stories[:6], *blocks[nation], *blocks[world]]
+    assert len(shown) == len(set(shown))  # no story twice
+    assert html.index(pick.headline) < html.index(stories[0].headline)
+    assert '<h2 id="front-section-' in html and '<h3 class="article-card-headline">' in html
+
+
+def test_front_page_without_a_pick_leads_with_the_newest(client):
+    older = make_article(publish_at=timezone.now() - timedelta(days=1))
+    newest = make_article()
+    response = client.get("/")
+    assert response.context["lead"] == newest and response.context["latest"] == [older]
+
+
+def test_cards_offer_sized_lazy_pictures_in_two_widths(client, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 900), (40, 90, 160)).save(buffer, "JPEG")
+    pictured = [
+        make_article(
+            lead_image=SimpleUploadedFile(f"p{n}.jpg", buffer.getvalue()),
+            lead_image_alt="A river at dawn",
+            publish_at=timezone.now() - timedelta(hours=n),
+        )
+        for n in range(3)
+    ]
+    html = client.get("/").content.decode()
+    assert 'fetchpriority="high"' in html  # the lead's picture, above the fold
+    cards = re.findall(r'<img class="article-card-image"[^>]*>', html)
+    assert len(cards) == len(pictured) - 1
+    assert all('width="600" height="338"' in card and " 1200w" in card for card in cards)
+    assert 'loading="lazy"' not in cards[0] and all('loading="lazy"' in c for c in cards[1:])
