@@ -8,7 +8,7 @@ without debug the site refuses to start until DJANGO_SECRET_KEY is set.
 import os
 import sys
 from datetime import timedelta
-from email.utils import getaddresses
+from email.utils import formataddr, getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -225,6 +225,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 # Uploaded originals (lead images as editors sent them) live outside MEDIA_ROOT, which the web
@@ -267,7 +269,11 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Newsroom <newsroom@localhost>")
+# Mail goes out under the site's name (readers see "The Newsroom", not an address) by default.
+NEWSROOM_SITE_NAME = env_str("NEWSROOM_SITE_NAME", "The Newsroom")
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL", formataddr((NEWSROOM_SITE_NAME, "newsroom@localhost"))
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security ---------------------------------------------------------------------------------
@@ -306,7 +312,6 @@ LOGGING = {
 
 # --- Newsroom ---------------------------------------------------------------------------------
 
-NEWSROOM_SITE_NAME = env_str("NEWSROOM_SITE_NAME", "The Newsroom")
 NEWSROOM_SITE_URL = env_str("NEWSROOM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 NEWSROOM_ARTICLES_PER_PAGE = env_int("NEWSROOM_ARTICLES_PER_PAGE", 12)
 # Anonymous readers' article, print, home, section and author pages come from the shared cache

@@ -89,7 +89,7 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
                 '<p class="form-text">We send one message to each person and delete their '
                 "addresses once it has gone.</p>"
             ),
-            Submit("send", "Send", css_class="btn-dark"),
+            Submit("send", "Send"),
         )
 
     def clean_sender_email(self):

@@ -113,3 +113,18 @@ def test_defaults_need_nothing_installed():
 @pytest.mark.django_db
 def test_migrations_are_complete():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_mail_goes_out_under_the_site_name_and_pages_speak_its_language_by_default():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.DEFAULT_FROM_EMAIL); print(s.LANGUAGE_CODE, s.NEWSROOM_LANGUAGE)"
+    )
+    result = run_python(
+        ["-c", code],
+        **PRODUCTION_ENV,
+        NEWSROOM_SITE_NAME="The Daily Example",
+        DJANGO_LANGUAGE_CODE="fr",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["The Daily Example <newsroom@localhost>", "fr fr"]

@@ -45,10 +45,16 @@ def row_counts():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("args", [[], ["--no-accounts"]])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "stories and accounts with printed passwords; it only runs with DJANGO_DEBUG=1"),
+        (["--no-accounts"], "made-up demo stories; it only runs with DJANGO_DEBUG=1"),
+    ],
+)
 @override_settings(DEBUG=False)
-def test_refused_when_debug_is_off(args):
-    with pytest.raises(CommandError, match="only runs with DJANGO_DEBUG=1"):
+def test_refused_when_debug_is_off_saying_what_it_would_load(args, message):
+    with pytest.raises(CommandError, match=message):
         call_command("load_demo", *args, stdout=io.StringIO())
 
     # Only the roles the migrations create exist; the command added nothing.
@@ -206,7 +212,8 @@ def test_no_accounts_loads_content_without_logins():
 
     assert not get_user_model().objects.exists()
     assert Article.objects.count() == 9
-    assert "Demo logins" not in output
+    assert "Demo logins (admin" not in output
+    assert "Demo logins left as they were (--no-accounts)." in output
 
 
 @pytest.mark.django_db

@@ -18,7 +18,12 @@ def test_reader_sees_headline_byline_and_toolbar(page, live_server, demo_article
     assert toolbar.get_by_role("link").all_inner_texts() == ["Print", "Email", "Comments (8)"]
     assert page.locator("article .article-body h2").count() == 2
     # Our own stylesheet loaded: the headline is set in the serif face, not the browser default.
-    assert "Georgia" in page.locator("article h1").evaluate("el => getComputedStyle(el).fontFamily")
+    font = "el => getComputedStyle(el).fontFamily"
+    assert "Georgia" in page.locator("article h1").evaluate(font)
+    # One face for the story: its sub-headings match its paragraphs.
+    assert page.locator(".article-body h2").first.evaluate(font) == page.locator(
+        ".article-body p"
+    ).first.evaluate(font)
     page.screenshot(path=screenshot_dir / "article-desktop.png", full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})

@@ -512,12 +512,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_accounts=False, dry_run=False, **options):
         # The passwords end up in the terminal and in shell history, which is fine on a
-        # laptop and never fine on a server.
+        # laptop and never fine on a server; made-up stories do not belong on one either.
         if not settings.DEBUG:
-            raise CommandError(
-                "load_demo creates accounts with printed passwords; "
-                "it only runs with DJANGO_DEBUG=1."
+            what = (
+                "made-up demo stories"
+                if no_accounts
+                else "made-up demo stories and accounts with printed passwords"
             )
+            raise CommandError(f"load_demo loads {what}; it only runs with DJANGO_DEBUG=1.")
 
         with transaction.atomic():
             sections = load_sections()
@@ -532,7 +534,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Dry run: would load {counts}; nothing was saved.")
             return
         self.stdout.write(f"Loaded {counts}.")
-        if logins:
+        if no_accounts:
+            self.stdout.write("Demo logins left as they were (--no-accounts).")
+        elif logins:
             self.stdout.write("Demo logins (admin at /admin/):")
             for username, password in logins:
                 self.stdout.write(f"  {username:<10} {password}")
