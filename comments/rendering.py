@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 _PK = 2_147_483_647  # reversed once, then replaced by each comment's pk
 
@@ -23,6 +23,17 @@ def render_thread(comments, *, is_open, page_number=1, reported=None):
     months = [""] + [MONTHS_3[n].title() for n in range(1, 13)]
     page = f"&amp;comments_page={page_number}" if page_number > 1 else ""
     report_prefix, report_suffix = reverse("comments:report", args=[_PK]).split(str(_PK))
+    words = {
+        "link": conditional_escape(gettext("Link to this comment")),
+        "reply": conditional_escape(gettext("Reply")),
+        "report": conditional_escape(gettext("Report")),
+        "reported": conditional_escape(
+            gettext("Thank you. A moderator will look at this comment.")
+        ),
+        # Filled with the escaped name of each comment's author.
+        "reply_to": conditional_escape(gettext("Reply to %(name)s")),
+        "report_by": conditional_escape(gettext("Report the comment by %(name)s")),
+    }
     parts = []
 
     def render(comment):
@@ -38,7 +49,7 @@ def render_thread(comments, *, is_open, page_number=1, reported=None):
             f'  <article aria-labelledby="comment-{pk}-author">\n'
             f'    <header class="comment-meta">\n'
             f'      <h3 class="comment-author" id="comment-{pk}-author">{name}</h3>\n'
-            f'      <a class="comment-permalink" href="#comment-{pk}" title="Link to this comment">'
+            f'      <a class="comment-permalink" href="#comment-{pk}" title="{words["link"]}">'
             f'<time datetime="{created.isoformat(timespec="seconds")}">{shown}</time></a>\n'
             f"    </header>\n"
             # body_html is derived from plain text on save: escaped, then bleach-cleaned
@@ -50,17 +61,17 @@ def render_thread(comments, *, is_open, page_number=1, reported=None):
             if comment.can_have_replies():
                 parts.append(
                     f'      <a class="comment-reply" href="?reply_to={pk}{page}#comment-form"'
-                    f' aria-label="Reply to {name}">Reply</a>\n'
+                    f' aria-label="{words["reply_to"] % {"name": name}}">{words["reply"]}</a>\n'
                 )
             if reported == pk:
                 parts.append(
-                    '      <p class="comment-reported" role="status">'
-                    "Thank you. A moderator will look at this comment.</p>\n"
+                    f'      <p class="comment-reported" role="status">{words["reported"]}</p>\n'
                 )
             else:
                 parts.append(
                     f'      <a class="comment-report" href="{report_prefix}{pk}{report_suffix}"'
-                    f' rel="nofollow" aria-label="Report the comment by {name}">Report</a>\n'
+                    f' rel="nofollow" aria-label="{words["report_by"] % {"name": name}}">'
+                    f"{words['report']}</a>\n"
                 )
             parts.append("    </div>\n")
         parts.append("  </article>\n")

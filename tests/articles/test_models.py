@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -203,10 +204,12 @@ def test_no_rendition_without_a_lead_image():
     assert make_article().get_rendition("card") is None
 
 
-def test_home_card_shows_the_card_rendition(client, settings, tmp_path):
+def test_list_card_shows_the_card_rendition(client, settings, tmp_path):
     article = lead_image_article(settings, tmp_path, 1600, 900)
     article.lead_image_alt = "A red square"
     article.save()
-    html = client.get("/").content.decode()
+    html = client.get(article.section.get_absolute_url()).content.decode()
     card = article.get_rendition("card")
-    assert f'src="{card.url}" width="600" height="338" alt="A red square"' in html
+    image = re.search(r'<img class="article-card-image"[^>]*>', html).group(0)
+    assert f'src="{card.url}"' in image and f"{card.url} 600w" in image
+    assert 'width="600" height="338" alt="A red square"' in image
