@@ -11,8 +11,8 @@ One run, about a minute:
 2. serves audit.settings (production settings, debug off) with gunicorn on a free port of
    127.0.0.1;
 3. opens every public page in Chromium at 1280×900, runs axe-core (all its rules, WCAG and best
-   practice) and counts the violations by impact; the report page is also audited as it is
-   shown again after an error;
+   practice) and counts the violations by impact; the article and the report page are also
+   audited as they are shown again after an empty form is sent (error summary and messages);
 4. checks each page's HTML, as the server sent it, with the Nu checker and counts errors and
    warnings;
 5. prints a Markdown table (the README's) and writes it as JSON to var/audit/latest.json.
@@ -142,7 +142,7 @@ def run_axe(browser, url, *, submit_empty=False):
     html = None
     if submit_empty:
         with page.expect_navigation() as navigation:
-            page.locator("main form button[type=submit]").click()
+            page.locator("main form [type=submit]").first.click()
         html = navigation.value.text()  # as the server sent it, before axe is injected
         page.wait_for_load_state()
     page.add_script_tag(path=str(AXE))
@@ -213,6 +213,8 @@ def main():
                 ],
             )
             targets = [(name, path, False) for name, path in pages.items()]
+            article = pages["article (200 comments)"]
+            targets.append(("article, after a comment error", article, True))
             targets.append(("report page, after an error", pages["report page"], True))
             for n, (name, path, submit_empty) in enumerate(targets):
                 impacts, rules, html = run_axe(browser, base + path, submit_empty=submit_empty)
