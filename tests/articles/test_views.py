@@ -544,6 +544,8 @@ def test_cards_offer_sized_lazy_pictures_in_two_widths(client, settings, tmp_pat
         )
         for n in range(3)
     ]
+    for article in pictured:
+        article.build_renditions()  # as tasks.build_renditions does after an editor's upload
     html = client.get("/").content.decode()
     assert 'fetchpriority="high"' in html  # the lead's picture, above the fold
     cards = re.findall(r'<img class="article-card-image"[^>]*>', html)
