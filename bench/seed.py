@@ -46,6 +46,10 @@ def fill_moderation_queue(count, *, keep_clear, now=None):
                     # Scores spread over 0-1 in a fixed order, for the queue sorted by score.
                     spam_score=(n * 7919 % 10_000) / 10_000,
                     spam_model_version=1,
+                    # bulk_create skips save(), which dates a held comment's entry to the queue
+                    held_at=now - timedelta(seconds=20 * (count - n))
+                    if status == Comment.Status.HELD
+                    else None,
                 )
             )
         created = Comment.objects.bulk_create(rows)

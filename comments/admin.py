@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -20,25 +21,29 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonRespon
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
+from newsroom import pagecache
 from newsroom.cache import CacheUnavailable
 
-from . import caching, clusters, moderation
+from . import caching, claims, clusters, moderation, sla, staffing
 from .models import (
     SPAM_SCORE_ORDER,
     ArticlePolicy,
     Comment,
     CommentCluster,
+    DeskSchedule,
     ListEntry,
     ModerationAction,
     Reason,
     Report,
     SpamModel,
+    StaffedShift,
 )
 
 Status = Comment.Status
@@ -81,8 +86,12 @@ def status_counts():
         return cached[1]
     counts = dict.fromkeys(Status.values, 0)
     per_status = {value: _count_of(Comment.objects.filter(status=value)) for value in Status.values}
+    oldest = Comment.objects.held().filter(held_at__isnull=False).order_by("held_at")
     # The outer query only carries the subqueries: one row (none when there are no comments).
-    row = Comment.objects.order_by().values(**per_status)[:1]
+    row = Comment.objects.order_by().values(
+        **per_status, oldest_held_at=Subquery(oldest.values("held_at")[:1])
+    )[:1]
+    counts["oldest_held_at"] = None
     counts.update(row[0] if row else {})
     try:
         cache.set(STATUS_COUNTS_KEY, (version, counts), STATUS_COUNTS_SECONDS)
@@ -378,6 +387,7 @@ class CommentAdmin(admin.ModelAdmin):
             .annotate(
                 earlier_approved=_earlier_by_same_email(Status.APPROVED),
                 earlier_removed=_earlier_by_same_email(Status.REJECTED, Status.SPAM),
+                reviewed_by=claims.claimed_by_others(request.user),
             )
         )
 
@@ -392,12 +402,30 @@ class CommentAdmin(admin.ModelAdmin):
         return request._comment_status_counts
 
     def changelist_view(self, request, extra_context=None):
+        oldest = self.status_counts(request)["oldest_held_at"]
         extra_context = {
             "title": "Moderation queue",
             **(extra_context or {}),
             "status_counts": self._count_links(request),
+            "oldest_wait": sla.describe_wait(timezone.now() - oldest) if oldest else None,
         }
         return super().changelist_view(request, extra_context)
+
+    def desk_view(self, request):
+        """The desk's figures: queue, waiting times per day and moderator, backlog per article."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        days = request.GET.get("days", "")
+        days = int(days) if days.isdigit() and 1 <= int(days) <= 90 else 7
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Moderation desk: waiting times",
+            "opts": self.opts,
+            "figures": sla.desk_figures(days=days),
+            "alert_minutes": settings.NEWSROOM_COMMENTS_SLA_ALERT_MINUTES,
+            "day_choices": [1, 7, 30],
+        }
+        return TemplateResponse(request, "admin/comments/comment/desk.html", context)
 
     def _count_links(self, request):
         counts = self.status_counts(request)
@@ -484,11 +512,19 @@ class CommentAdmin(admin.ModelAdmin):
             ("reject", Status.REJECTED, "Reject", "r"),
             ("spam", Status.SPAM, "Spam", "s"),
         ]
+        claimed = ""
+        if comment.status == Status.HELD and comment.reviewed_by:
+            claimed = format_html(
+                '<p class="queue-claimed" data-claimed-by="{}">Being reviewed by {}</p>',
+                comment.reviewed_by,
+                comment.reviewed_by,
+            )
         return format_html(
-            '<div class="queue-actions">{}'
+            '{}<div class="queue-actions">{}'
             '<button type="submit" class="button queue-ban" formaction="{}" formmethod="post" '
             'name="decision" value="{}" title="Block their email and IP address and mark every '
             'held comment of theirs as spam">Ban author</button></div>',
+            claimed,
             format_html_join(
                 "",
                 '<button type="submit" class="button" formaction="{}" formmethod="post" '
@@ -521,7 +557,7 @@ class CommentAdmin(admin.ModelAdmin):
                     min(each.depth, 3),
                     mark_safe(' aria-current="true"') if each.pk == comment.pk else "",
                     each.name,
-                    each.created.strftime("%Y-%m-%d %H:%M UTC"),
+                    f"{timezone.localtime(each.created):%Y-%m-%d %H:%M %Z}",
                     each.get_status_display(),
                     # body_html is bleach-cleaned on save (comments.sanitize).
                     mark_safe(each.body_html),  # noqa: S308
@@ -558,7 +594,7 @@ class CommentAdmin(admin.ModelAdmin):
                 (
                     (
                         reverse("admin:comments_comment_change", args=[each.pk]),
-                        each.created.strftime("%Y-%m-%d %H:%M UTC"),
+                        f"{timezone.localtime(each.created):%Y-%m-%d %H:%M %Z}",
                         each.get_status_display(),
                         each.article.headline,
                         each.body if len(each.body) <= 140 else each.body[:139] + "…",
@@ -581,7 +617,10 @@ class CommentAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.mark_likely_spam_view),
             name="comments_comment_mark_likely_spam",
         )
-        return [moderate, likely_spam, *super().get_urls()]
+        desk = path(
+            "desk/", self.admin_site.admin_view(self.desk_view), name="comments_comment_desk"
+        )
+        return [moderate, likely_spam, desk, *super().get_urls()]
 
     def moderate_view(self, request, pk):
         """Apply one row's decision: POST only, permission checked on the comment as stored now."""
@@ -676,6 +715,23 @@ class CommentAdmin(admin.ModelAdmin):
         forget_status_counts()
         caching.retire_article_pages(*article_ids)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Opening a held comment claims it for a few minutes, unless another moderator has."""
+        comment = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if (
+            request.method == "GET"
+            and comment is not None
+            and comment.status == Status.HELD
+            and self.has_moderate_permission(request)
+        ):
+            claim = claims.claim(comment, by=request.user)
+            if claim.by_id != request.user.pk:
+                extra_context["claimed_by_other"] = claim.by.get_full_name() or claim.by.username
+                extra_context["claim_expires_at"] = claim.expires_at
+            extra_context["next_comment"] = claims.next_for(request.user, comment)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         if change and "status" in form.changed_data:
             new_status = obj.status
@@ -683,6 +739,20 @@ class CommentAdmin(admin.ModelAdmin):
             moderation.set_status(
                 obj, new_status, by=request.user, note=form.cleaned_data.get("moderation_note", "")
             )
+
+    def response_change(self, request, obj):
+        if "_reviewnext" in request.POST:
+            self.message_user(
+                request, f"Saved: {obj.name}’s comment is {obj.get_status_display()}."
+            )
+            following = claims.next_for(request.user, obj)
+            if following is None:
+                self.message_user(request, "No other held comment is waiting for you.")
+                return HttpResponseRedirect(reverse("admin:comments_comment_changelist"))
+            return HttpResponseRedirect(
+                reverse("admin:comments_comment_change", args=[following.pk])
+            )
+        return super().response_change(request, obj)
 
     def _decide(self, request, queryset, decide, done):
         count = 0
@@ -727,6 +797,45 @@ class ListEntryAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+class StaffedShiftInline(admin.TabularInline):
+    model = StaffedShift
+    extra = 1
+    verbose_name_plural = "shifts (site time zone)"
+
+
+@admin.register(DeskSchedule)
+class DeskScheduleAdmin(admin.ModelAdmin):
+    """Staffed hours per section: every change shows on readers' pages at once."""
+
+    list_display = ["section", "outside", "shift_list"]
+    list_select_related = ["section"]
+    autocomplete_fields = ["section"]
+    inlines = [StaffedShiftInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("shifts")
+
+    @admin.display(description="shifts")
+    def shift_list(self, schedule):
+        return ", ".join(str(shift) for shift in schedule.shifts.all()) or "None: never staffed"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._schedules_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._schedules_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        self._schedules_changed()
+
+    def _schedules_changed(self):
+        staffing.forget_schedules()
+        pagecache.invalidate_site()  # article pages show the form, or not, by the schedule
 
 
 @admin.register(ArticlePolicy)

@@ -112,6 +112,9 @@ class Comment(models.Model):
         editable=False,
     )
     created = models.DateTimeField(default=timezone.now)
+    # When the comment last entered the moderation queue: on posting, or again when readers'
+    # reports or a moderator send it back. The queue's waiting times count from here.
+    held_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set once the comment went out in a moderators' digest, so each is announced once.
     digested_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set once the parent comment's author was emailed about this reply.
@@ -139,6 +142,8 @@ class Comment(models.Model):
             models.Index(SPAM_SCORE_ORDER.desc(), F("id").desc(), name="comment_spam_score"),
             # What each spam filter version did since (its admin page).
             models.Index(fields=["spam_model_version", "status"], name="comment_spam_model"),
+            # The desk's figures: queue size and the oldest held comment, one index-only scan.
+            models.Index(fields=["status", "held_at"], name="comment_status_held_at"),
         ]
         permissions = [("moderate_comment", "Can approve, reject, mark spam and ban authors")]
 
@@ -148,6 +153,8 @@ class Comment(models.Model):
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         self.body_html = render_comment(self.body)
+        if self.status == self.Status.HELD and self.held_at is None:
+            self.held_at = self.created
         if self.parent_id and self.parent:
             self.thread_id = self.parent.thread_id or self.parent_id
             self.depth = self.parent.depth + 1
@@ -206,6 +213,7 @@ class Reason(models.Model):
         PRE_MODERATION = "pre", "Pre-moderation"
         NEW_COMMENTER = "trusted", "First comment from this email"
         REPORTS = "reports", "Reported by readers"
+        OUTSIDE_HOURS = "hours", "Outside the desk’s staffed hours"
         BANNED = "banned", "Author banned"
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reasons")
@@ -292,10 +300,20 @@ class ModerationAction(models.Model):
     from_status = models.CharField(max_length=10, choices=Comment.Status.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=Comment.Status.choices)
     note = models.CharField(max_length=500, blank=True)
+    # On a decision that took the comment out of the queue: when it had entered it. The
+    # desk's waiting times are created - held_since.
+    held_since = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created", "pk"]
+        indexes = [
+            models.Index(
+                fields=["created"],
+                condition=Q(held_since__isnull=False),
+                name="action_decision_created",
+            )
+        ]
 
     def __str__(self):
         start = self.get_from_status_display() or "New"
@@ -306,6 +324,75 @@ class ModerationAction(models.Model):
         if self.by_id:
             return str(self.by)
         return f"Automatic: {self.rule}" if self.rule else "Automatic"
+
+
+class Claim(models.Model):
+    """A moderator reviewing a held comment, until the claim expires."""
+
+    comment = models.OneToOneField(
+        Comment, on_delete=models.CASCADE, primary_key=True, related_name="claim"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="reviewer",
+    )
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.by} reviewing comment {self.comment_id} until {self.expires_at:%H:%M}"
+
+
+class DeskSchedule(models.Model):
+    """The weekly hours the moderators' desk covers a section, and what happens outside them."""
+
+    class Outside(models.TextChoices):
+        PRE = "pre", "Hold every new comment until the desk opens"
+        CLOSED = "closed", "Close commenting until the desk opens"
+
+    section = models.OneToOneField(
+        "articles.Section", on_delete=models.CASCADE, related_name="desk_schedule"
+    )
+    outside = models.CharField(
+        "outside staffed hours",
+        max_length=10,
+        choices=Outside.choices,
+        default=Outside.PRE,
+        help_text="Only ever tightens: a closed or pre-moderated article stays so.",
+    )
+
+    class Meta:
+        verbose_name = "staffed hours"
+        verbose_name_plural = "staffed hours"
+
+    def __str__(self):
+        return f"Staffed hours of {self.section}"
+
+
+class StaffedShift(models.Model):
+    """One weekly stretch of staffed hours, in the site's time zone."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    schedule = models.ForeignKey(DeskSchedule, on_delete=models.CASCADE, related_name="shifts")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts = models.TimeField()
+    ends = models.TimeField(help_text="At or before the start: the shift runs past midnight.")
+
+    class Meta:
+        ordering = ["weekday", "starts"]
+        verbose_name = "shift"
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
 
 
 class ListEntryQuerySet(models.QuerySet):

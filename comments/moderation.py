@@ -19,7 +19,7 @@ from django.utils import timezone
 from articles.models import Article
 from newsroom import ratelimit
 
-from . import caching, clusters, notifications, spamfilter, tasks
+from . import caching, clusters, notifications, spamfilter, staffing, tasks
 from .models import (
     ArticlePolicy,
     Comment,
@@ -167,6 +167,9 @@ def check(submission, *, now=None):
 
     if not article.comments_are_open(now):
         raise CommentsClosed("Comments are closed on this article.")
+    desk = staffing.desk_state(article, now)
+    if desk.closes_comments:
+        raise CommentsClosed(desk.reader_message(now))
 
     if submission.spam_trap:
         rule = Rule.HONEYPOT if "Honeypot" in submission.spam_trap else Rule.TIMING
@@ -217,7 +220,13 @@ def check(submission, *, now=None):
 
     if verdict.status == Status.APPROVED:
         mode = moderation_mode(article)
-        if mode == ArticlePolicy.Mode.PRE:
+        if desk.holds_comments and mode != ArticlePolicy.Mode.PRE:
+            verdict.add(
+                Rule.OUTSIDE_HOURS,
+                f"Held until the desk opens ({desk.opening_words(now) or 'no shift set'})",
+                Status.HELD,
+            )
+        elif mode == ArticlePolicy.Mode.PRE:
             verdict.add(Rule.PRE_MODERATION, "Every comment on this article is held", Status.HELD)
         elif mode == ArticlePolicy.Mode.TRUSTED and not _is_trusted(submission, email):
             verdict.add(
@@ -354,7 +363,10 @@ def submit(submission, *, now=None):
 def _change(comment, to_status, *, by=None, rule="", note=""):
     from_status = comment.status
     comment.status = to_status
-    Comment.objects.filter(pk=comment.pk).update(status=to_status)
+    changes = {"status": to_status}
+    if to_status == Status.HELD and from_status != Status.HELD:
+        comment.held_at = changes["held_at"] = timezone.now()  # back in the queue
+    Comment.objects.filter(pk=comment.pk).update(**changes)
     if Status.APPROVED in (from_status, to_status):
         caching.retire_article_pages(comment.article_id)
     ModerationAction.objects.create(
@@ -364,6 +376,7 @@ def _change(comment, to_status, *, by=None, rule="", note=""):
         from_status=from_status,
         to_status=to_status,
         note=note[:500],
+        held_since=comment.held_at if from_status == Status.HELD != to_status else None,
     )
     if from_status != to_status:
         _after_status_change(comment, to_status)

@@ -20,9 +20,11 @@ from newsroom.cache import CacheUnavailable
 from newsroom.outbox import delivery as outbox
 from newsroom.site import absolute_url
 
+from . import sla
 from .models import Comment
 
 DIGEST_MARKER = "comments:digest-sent"
+ALERT_MARKER = "comments:sla-alert-step"
 DIGEST_LIMIT = 200
 
 
@@ -50,7 +52,8 @@ def _forget_digest_marker():
 
 
 def queue_digest(now=None):
-    """Queue the moderators' digest of held comments not yet announced, once per interval.
+    """Queue the moderators' digest of held comments not yet announced, once per interval, with
+    an alert when the longest-waiting one is overdue (once per alert period it has waited).
 
     Return the number of comments announced. Comments held while a digest is fresh wait for the
     next run (Celery beat runs this every interval).
@@ -59,6 +62,9 @@ def queue_digest(now=None):
     if _digest_is_fresh(now):
         return 0
     recipients = moderator_emails()
+    overdue = sla.overdue(now=now)
+    if overdue and _alerted() == overdue.marker:
+        overdue = None  # already alerted for this period of waiting
     with transaction.atomic():
         held = list(
             Comment.objects.held()
@@ -68,7 +74,7 @@ def queue_digest(now=None):
             .prefetch_related("reasons")
             .order_by("created")[:DIGEST_LIMIT]
         )
-        if not held:
+        if not held and not overdue:
             _forget_digest_marker()  # nothing to announce: the next held comment may go out
             return 0
         if not recipients:
@@ -76,11 +82,16 @@ def queue_digest(now=None):
             return 0
         context = {
             "comments": held,
-            "queue_url": settings.NEWSROOM_SITE_URL + reverse("admin:comments_comment_changelist"),
+            "overdue": overdue,
+            "queue_url": absolute_url(reverse("admin:comments_comment_changelist")),
+            "desk_url": absolute_url(reverse("admin:comments_comment_desk")),
             "site_name": settings.NEWSROOM_SITE_NAME,
         }
         count = len(held)
         subject = f"{count} comment{'s' if count != 1 else ''} waiting for moderation"
+        if overdue:
+            subject = f"Queue alert: a comment has waited {sla.describe_wait(overdue.oldest_wait)}"
+        key = f"digest:{held[0].pk}:{held[-1].pk}:{count}" if held else ""
         outbox.enqueue(
             EmailMessage(
                 subject=f"[{settings.NEWSROOM_SITE_NAME}] {subject}",
@@ -88,10 +99,22 @@ def queue_digest(now=None):
                 to=recipients,
             ),
             kind="digest",
-            key=f"digest:{held[0].pk}:{held[-1].pk}:{count}",
+            key=f"{key}:alert:{overdue.marker}" if overdue else key,
         )
         Comment.objects.filter(pk__in=[c.pk for c in held]).update(digested_at=now)
+    if overdue:
+        try:
+            cache.set(ALERT_MARKER, overdue.marker, timeout=7 * 24 * 3600)
+        except CacheUnavailable:
+            pass  # at worst the alert goes out again with the next digest
     return count
+
+
+def _alerted():
+    try:
+        return cache.get(ALERT_MARKER)
+    except CacheUnavailable:
+        return None
 
 
 def queue_reply_notification(reply):

@@ -31,13 +31,14 @@ def _article_gone(request, article_id):
     return withdrawn_or_404(request, slug or "")
 
 
-def _closed(request, article):
+def _closed(request, article, reason=""):
     """Say why the article takes no comments, and give the reader back what they wrote."""
     context = {
         "article": article,
         "close_at": article.comments_close_at(),
         "close_after_days": settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS,
         "body": request.POST.get("body", ""),
+        "reason": reason,  # staffed hours: when commenting opens again
     }
     return render(request, "comments/closed.html", context, status=403)
 
@@ -83,8 +84,8 @@ def post_comment(request, article_id):
     )
     try:
         comment = moderation.submit(submission)
-    except moderation.CommentsClosed:
-        return _closed(request, article)
+    except moderation.CommentsClosed as closed:
+        return _closed(request, article, closed.message)
     except moderation.ArticleGone:
         return _article_gone(request, article_id)
     except moderation.Refused as refusal:

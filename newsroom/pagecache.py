@@ -490,7 +490,13 @@ def shared_page(*, scopes, params=()):
                 return _bypass(view(request, *args, **kwargs))
             generations = [found.get(key) for key in generation_keys]
             page = found.get(page_key)
-            if page is not None and page["generations"] == generations and None not in generations:
+            # The expiry is checked on our clock too: the cache's own runs on its server's.
+            if (
+                page is not None
+                and page["generations"] == generations
+                and None not in generations
+                and page["expires_at"] > time.time()
+            ):
                 return _serve(request, page, "hit")
 
             if None in generations:

@@ -359,6 +359,11 @@ NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS = env_int("NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS
 NEWSROOM_COMMENTS_MAX_LINKS = env_int("NEWSROOM_COMMENTS_MAX_LINKS", 2)
 NEWSROOM_COMMENTS_RATE_LIMITS = env_str("NEWSROOM_COMMENTS_RATE_LIMITS", "5/m,30/h")
 NEWSROOM_COMMENTS_DIGEST_SECONDS = env_int("NEWSROOM_COMMENTS_DIGEST_SECONDS", 600)
+# The digest carries an alert once the longest-waiting held comment has waited this long, and
+# again after each further period of it (0 turns the alert off).
+NEWSROOM_COMMENTS_SLA_ALERT_MINUTES = env_int("NEWSROOM_COMMENTS_SLA_ALERT_MINUTES", 60)
+# Opening a held comment in the admin claims it for this long: others see who is reviewing it.
+NEWSROOM_COMMENTS_CLAIM_MINUTES = env_int("NEWSROOM_COMMENTS_CLAIM_MINUTES", 5)
 NEWSROOM_COMMENTS_IP_RETENTION_DAYS = env_int("NEWSROOM_COMMENTS_IP_RETENTION_DAYS", 30)
 # The spam filter (comments/spamfilter.py) scores comments once a model has learned from this
 # many moderators' decisions, retrains after every NEWSROOM_SPAM_FILTER_RETRAIN_EVERY new ones

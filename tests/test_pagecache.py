@@ -18,7 +18,7 @@ from django.utils import timezone
 from articles import workflow
 from articles.caching import navigation_sections
 from articles.models import Article
-from comments import moderation
+from comments import moderation, staffing
 from comments.forms import CommentForm
 from comments.models import Comment
 from newsroom import pagecache, spamtraps
@@ -486,6 +486,7 @@ def test_the_article_page_runs_at_most_six_queries_for_5_or_500_comments(
     for parent in parents[::2]:
         make_comment(article, parent=parent)
     navigation_sections()  # cached by the first page any reader opens
+    staffing.schedules()  # so are the desk's staffed hours
     # Uncached (page cache off): the article with its section, bylines, corrections, comment
     # counts, the page of threads and their replies.
     settings.NEWSROOM_PAGE_CACHE_SECONDS = 0

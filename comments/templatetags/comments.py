@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 
 from newsroom import pagecache
 
-from .. import pending, rendering
+from .. import pending, rendering, staffing
 from ..forms import CommentForm
 from ..models import Comment
 
@@ -45,6 +45,7 @@ class Thread:
     form: object = None
     reply_to: object = None
     reported: int | None = None
+    desk_message: str = ""  # staffed hours: why comments are held or closed just now
 
 
 def _int(value):
@@ -68,6 +69,12 @@ def comment_thread(context, article):
     )
     if thread.is_open and request is not None and thread.close_at:
         pagecache.valid_until(request, thread.close_at)  # the form goes then
+    if thread.is_open:
+        desk = staffing.desk_state(article)
+        thread.desk_message = desk.reader_message()
+        thread.is_open = not desk.closes_comments
+        if request is not None:
+            pagecache.valid_until(request, desk.changes_at)  # the desk opens or closes then
     if counts["top_level"]:
         paginator = Paginator(
             article.comments.approved()

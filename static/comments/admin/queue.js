@@ -22,7 +22,9 @@ document.addEventListener("DOMContentLoaded", function () {
     announce.classList.toggle("is-error", Boolean(isError));
   }
 
-  function setCurrent(row) {
+  // Keys move focus and scroll to the row; a click or tap only marks it, so nothing moves
+  // under the pointer between press and release.
+  function setCurrent(row, byKeyboard) {
     if (current) {
       current.classList.remove("queue-current");
       current.removeAttribute("aria-current");
@@ -31,6 +33,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (!row) return;
     row.classList.add("queue-current");
     row.setAttribute("aria-current", "true");
+    if (!byKeyboard) return;
     if (!row.hasAttribute("tabindex")) row.tabIndex = -1;
     row.focus({ preventScroll: true });
     row.scrollIntoView({ block: "nearest" });
@@ -40,7 +43,7 @@ document.addEventListener("DOMContentLoaded", function () {
     const all = rows();
     let index = current ? all.indexOf(current) : step > 0 ? -1 : all.length;
     for (index += step; index >= 0 && index < all.length; index += step) {
-      if (isOpen(all[index])) return setCurrent(all[index]);
+      if (isOpen(all[index])) return setCurrent(all[index], true);
     }
     if (!current || !isOpen(current)) say("No more comments on this page.");
   }
