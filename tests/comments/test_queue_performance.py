@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from comments import moderation
-from comments.admin import STATUS_COUNTS_KEY
+from comments.admin.counts import STATUS_COUNTS_KEY
 from comments.models import Comment, Reason
 from tests.factories import make_article, make_comment
 

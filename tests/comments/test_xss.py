@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from comments import moderation
-from comments.admin import CommentAdmin
+from comments.admin.queue import CommentAdmin
 from comments.forms import CommentForm
 from comments.models import Comment
 from newsroom.spamtraps import sign_render_time

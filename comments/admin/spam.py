@@ -1,0 +1,149 @@
+"""The spam filter's versions and the spam waves."""
+
+from django.contrib import admin, messages
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils.html import format_html
+
+from comments import clusters
+from comments.models import Comment, CommentCluster, SpamModel
+from newsroom.admin import column
+
+
+@admin.register(SpamModel)
+class SpamModelAdmin(admin.ModelAdmin):
+    """The spam filter's versions: what each learned from, how well, and how it did since."""
+
+    list_display = [
+        "__str__",
+        "trained_at",
+        "examples",
+        "spam_examples",
+        "recall",
+        "fp_rate",
+        "auc",
+        "threshold_display",
+        "held_since",
+        "live_fp_rate",
+        "in_use",
+    ]
+    list_display_links = ["__str__"]
+    fields = [
+        "version",
+        "trained_at",
+        "in_use",
+        "examples",
+        "spam_examples",
+        "last_decision_id",
+        "folds",
+        "recall",
+        "fp_rate",
+        "auc",
+        "threshold_display",
+        "train_seconds",
+        "held_since",
+        "live_fp_rate",
+        "features",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        newest = SpamModel.objects.usable().values("version")[:1]
+        in_use = ExpressionWrapper(Q(version=Subquery(newest)), output_field=BooleanField())
+        return super().get_queryset(request).with_live_figures().annotate(is_in_use=in_use)
+
+    def has_add_permission(self, request):
+        return False  # trained by Celery or `manage.py spam_filter train`
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    recall = column("cv_recall", description="recall (cross-validated)", spec=".1%")
+    fp_rate = column("cv_fp_rate", description="false positives (cross-validated)", spec=".2%")
+    auc = column("cv_auc", description="ROC AUC", spec=".4f")
+    threshold_display = column("threshold", description="hold threshold", spec=".3f")
+
+    @admin.display(description="held since (approved by a moderator)")
+    def held_since(self, model):
+        return f"{model.held:,} ({model.held_then_approved:,})"
+
+    @admin.display(description="false positives since")
+    def live_fp_rate(self, model):
+        # Ham it scored: comments a moderator or the pipeline published in the end.
+        if not model.scored_ham:
+            return "—"
+        return f"{model.held_then_approved / model.scored_ham:.2%} of {model.scored_ham:,} ham"
+
+    @admin.display(description="in use", boolean=True)
+    def in_use(self, model):
+        return bool(model.is_in_use)
+
+
+@admin.register(CommentCluster)
+class CommentClusterAdmin(admin.ModelAdmin):
+    """Spam waves, biggest news first: reject or spam a whole wave in one action."""
+
+    list_display = ["__str__", "sample", "size", "senders", "held", "first_seen", "last_seen"]
+    list_display_links = ["__str__"]
+    actions = ["reject_waves", "spam_waves"]
+    fields = ["sample", "size", "senders", "held", "link_domains", "first_seen", "last_seen"]
+    readonly_fields = fields
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        first = Comment.objects.filter(cluster=OuterRef("pk")).order_by("pk").values("body")[:1]
+        return super().get_queryset(request).with_figures().annotate(sample_body=Subquery(first))
+
+    def has_add_permission(self, request):
+        return False  # waves form from comments
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm("comments.moderate_comment")
+
+    @admin.display(description="text of the first comment")
+    def sample(self, cluster):
+        text = cluster.sample_body or ""
+        return text if len(text) <= 120 else text[:119] + "…"
+
+    @admin.display(description="comments", ordering="size")
+    def size(self, cluster):
+        url = f"{reverse('admin:comments_comment_changelist')}?cluster={cluster.pk}&status=all"
+        return format_html('<a href="{}">{}</a>', url, cluster.size)
+
+    @admin.display(description="senders (emails / IPs)")
+    def senders(self, cluster):
+        return f"{cluster.emails} / {cluster.ips}"
+
+    held = column("held", description="held", ordering="held")
+    first_seen = column("created", description="first seen", ordering="created")
+    last_seen = column("last_seen", description="last seen", ordering="last_seen")
+
+    @admin.display(description="link domains (blocked when the wave is spammed)")
+    def link_domains(self, cluster):
+        return ", ".join(clusters.cluster_link_domains(cluster)) or "—"
+
+    @admin.action(
+        description="Reject every comment of the selected waves", permissions=["moderate"]
+    )
+    def reject_waves(self, request, queryset):
+        count = sum(clusters.reject_cluster(c, by=request.user) for c in queryset)
+        self.message_user(request, f"{count} comment{'s' if count != 1 else ''} rejected.")
+
+    @admin.action(
+        description="Mark every comment of the selected waves as spam and block their links",
+        permissions=["moderate"],
+    )
+    def spam_waves(self, request, queryset):
+        marked = blocked = 0
+        for cluster in queryset:
+            m, b = clusters.spam_cluster(cluster, by=request.user)
+            marked, blocked = marked + m, blocked + b
+        self.message_user(
+            request,
+            f"{marked} comment{'s' if marked != 1 else ''} marked as spam; "
+            f"{blocked} link domain{'s' if blocked != 1 else ''} blocked.",
+            messages.SUCCESS,
+        )
