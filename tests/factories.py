@@ -3,11 +3,23 @@
 import itertools
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from articles.models import Article, ArticleAuthor, Author, Section
 
 _sequence = itertools.count(1)
+
+
+def make_user(username=None, *, groups=(), password=None, **fields):
+    """Create a user in the named role groups; without a password it can only force_login."""
+    username = username or f"user-{next(_sequence)}"
+    fields.setdefault("email", f"{username}@example.org")
+    user = get_user_model().objects.create_user(username, password=password, **fields)
+    # get_or_create: transactional tests flush the groups the roles migrations made.
+    user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in groups))
+    return user
 
 
 def make_section(**overrides):
@@ -42,6 +54,11 @@ def make_article(*, authors=None, **overrides):
     for order, author in enumerate(authors if authors is not None else [make_author()]):
         ArticleAuthor.objects.create(article=article, author=author, order=order)
     return article
+
+
+def make_articles(n, **overrides):
+    """Create n published articles with the same overrides, newest last."""
+    return [make_article(**overrides) for _ in range(n)]
 
 
 def make_comment(article=None, **overrides):

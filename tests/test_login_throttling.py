@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from django.contrib.auth.models import User
 from django.utils import timezone
+
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +15,7 @@ LOGIN = "/admin/login/"
 
 @pytest.fixture
 def editor():
-    return User.objects.create_user("eddie", password="right-password", is_staff=True)
+    return make_user("eddie", password="right-password", is_staff=True)
 
 
 def sign_in(client, password, *, address="198.51.100.10", username="eddie"):

@@ -7,12 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from articles.models import Article
 from articles.sanitize import sanitize_body
 from tests.comments.test_xss import DANGEROUS_TAGS, PAYLOADS, URL_ATTRIBUTES, TagCollector
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 PROJECT = Path(__file__).resolve().parent.parent
 SANITIZING_MODULES = {"articles/sanitize.py", "comments/sanitize.py"}
@@ -98,8 +97,7 @@ def test_no_page_allows_inline_or_evaluated_script(client):
     make_comment(article)
     urls = ["/", article.get_absolute_url(), article.get_absolute_url() + "print/", "/search/?q=x"]
     urls += [f"/section/{article.section.slug}/", "/admin/login/", "/no-such-page/"]
-    editor = User.objects.create_user("eddie", password="pw", is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
+    editor = make_user("eddie", groups=["Editors"], is_staff=True)
     for signed_in in (False, True):
         if signed_in:
             client.force_login(editor)

@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 import reversion
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -15,7 +15,14 @@ from reversion.models import Version
 
 from articles.models import Article, ArticleAuthor, Correction, PreviewLink, StatusChange
 from articles.tasks import build_renditions
-from tests.factories import make_article, make_author, make_comment, make_section
+from tests.factories import (
+    make_article,
+    make_articles,
+    make_author,
+    make_comment,
+    make_section,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +35,9 @@ def change_url(article):
 
 
 def make_staff(username, group, *, email=None):
-    user = User.objects.create_user(
-        username, email=email or f"{username}@example.com", password="pw", is_staff=True
+    return make_user(
+        username, groups=[group], email=email or f"{username}@example.com", is_staff=True
     )
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture
@@ -372,7 +377,7 @@ def test_editor_schedules_by_publishing_with_a_future_time(client, editor):
     ],
 )
 def test_editor_actions_move_every_selected_article(client, editor, action, start, end):
-    articles = [make_article(status=start) for _ in range(3)]
+    articles = make_articles(3, status=start)
     client.force_login(editor)
     response = client.post(
         CHANGELIST, {"action": action, "_selected_action": [a.pk for a in articles]}, follow=True

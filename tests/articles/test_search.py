@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from articles import search
 from articles.models import Article
-from tests.factories import make_article, make_hidden_articles
+from tests.factories import make_article, make_articles, make_hidden_articles
 
 pytestmark = pytest.mark.django_db
 
@@ -86,8 +86,7 @@ def test_a_query_with_a_nul_character_is_answered(client):
 
 
 def test_results_are_paginated_and_pages_keep_the_query(client, settings):
-    for n in range(14):
-        make_article(headline=f"Monsoon report {n}")
+    make_articles(14, headline="Monsoon report")
     response, found = results(client, "monsoon")
     assert len(found) == 12
     assert 'href="?q=monsoon&amp;page=2" rel="next"' in response.content.decode()
@@ -100,8 +99,7 @@ def test_search_runs_the_same_few_queries_whatever_the_number_of_matches(client)
     make_article(headline="Monsoon report")
     with CaptureQueriesContext(connection) as few:
         results(client, "monsoon")
-    for n in range(20):
-        make_article(headline=f"Monsoon report {n}")
+    make_articles(20, headline="Monsoon report")
     with CaptureQueriesContext(connection) as many:
         results(client, "monsoon")
     # A count, a page of articles, their bylines, and the navigation's sections.

@@ -14,7 +14,7 @@ from lxml import html as lxml_html
 from PIL import Image
 
 from articles.models import Article, Correction
-from tests.factories import make_article, make_author, make_hidden_articles, make_section
+from tests.factories import make_article, make_author, make_hidden_articles, make_section, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +177,7 @@ def test_a_headline_with_a_closing_script_tag_cannot_break_out(client):
 
 def test_hidden_articles_carry_no_structured_data_or_social_cards(client, django_user_model):
     hidden = make_hidden_articles()
-    editor = django_user_model.objects.create_superuser("editor", "editor@example.org", "pw")
+    editor = make_user("editor", is_staff=True, is_superuser=True)
     preview_link = hidden["preview only"].preview_links.get()
     source, document = page(client, preview_link.get_absolute_url())
     assert json_ld(document) == [] and meta(document, "og:title") == []

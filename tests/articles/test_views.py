@@ -2,11 +2,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from articles.models import Article
-from tests.factories import make_article, make_author, make_section
+from tests.factories import make_article, make_articles, make_author, make_section, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def visible_text(html):
 
 @pytest.fixture
 def editor(client):
-    user = User.objects.create_user("editor", password="pw", is_staff=True)
+    user = make_user("editor", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="change_article"))
     client.force_login(user)
     return user
@@ -154,7 +154,7 @@ def test_staff_with_change_permission_see_a_preview_with_a_banner(
 
 
 def test_staff_without_change_permission_get_404_for_drafts(client):
-    client.force_login(User.objects.create_user("intern", password="pw", is_staff=True))
+    client.force_login(make_user("intern", is_staff=True))
     article = make_article(status=Article.Status.DRAFT, publish_at=None)
     assert client.get(article.get_absolute_url()).status_code == 404
 
@@ -226,8 +226,7 @@ def test_home_lists_latest_published_articles_newest_first(client):
 
 
 def test_home_is_paginated(client, settings):
-    for _ in range(13):
-        make_article()
+    make_articles(13)
     first = client.get("/")
     second = client.get("/?page=2")
     assert len(first.context["article_list"]) == 12
@@ -266,8 +265,7 @@ def test_article_page_runs_six_queries_whatever_the_number_of_articles_and_autho
     client, django_assert_num_queries, authors, other_articles
 ):
     section = make_section()
-    for _ in range(other_articles):
-        make_article(section=section)
+    make_articles(other_articles, section=section)
     article = make_article(section=section, authors=[make_author() for _ in range(authors)])
     # Navigation sections, the article with its section, its byline authors, its corrections,
     # the approved comment counts (toolbar and comments heading), the desk's staffed hours (the

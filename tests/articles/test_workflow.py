@@ -2,14 +2,13 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from articles import workflow
 from articles.models import Article, StatusChange
-from tests.factories import make_article
+from tests.factories import make_article, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -17,11 +16,8 @@ Status = Article.Status
 
 
 def member_of(group, username=None):
-    user = User.objects.create_user(
-        username or group.lower(), email=f"{username or group.lower()}@example.com", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name=group))
-    return User.objects.get(pk=user.pk)  # fresh permission cache
+    username = username or group.lower()
+    return make_user(username, groups=[group], email=f"{username}@example.com", is_staff=True)
 
 
 @pytest.fixture
@@ -175,9 +171,7 @@ def test_submit_for_review_emails_editors_only_after_commit(
     writer, editor, django_capture_on_commit_callbacks
 ):
     member_of("Moderators", "mo")
-    User.objects.create_user("former", email="former@example.com", is_active=False).groups.add(
-        Group.objects.get(name="Editors")
-    )
+    make_user("former", groups=["Editors"], email="former@example.com", is_active=False)
     article = draft(headline="Rates rise\nagain")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         workflow.submit_for_review(article, by=writer)

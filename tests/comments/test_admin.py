@@ -1,10 +1,9 @@
 import pytest
-from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from comments.models import Comment, ListEntry, ModerationAction
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -13,9 +12,7 @@ CHANGELIST = "/admin/comments/comment/"
 
 
 def staff(role):
-    user = User.objects.create_user(role.lower(), password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
+    return make_user(role.lower(), groups=[role], is_staff=True)
 
 
 @pytest.fixture
@@ -61,13 +58,13 @@ def test_writers_can_neither_see_nor_act_on_comments(client, name):
 
 
 def test_staff_without_a_role_cannot_post_actions(client):
-    client.force_login(User.objects.create_user("intern", is_staff=True))
+    client.force_login(make_user("intern", is_staff=True))
     comment = make_comment(status=Status.HELD)
     assert action(client, "approve", [comment]).status_code == 403
 
 
 def test_view_only_permission_cannot_run_actions(client):
-    user = User.objects.create_user("reader", is_staff=True)
+    user = make_user("reader", is_staff=True)
     from django.contrib.auth.models import Permission
 
     user.user_permissions.add(Permission.objects.get(codename="view_comment"))
@@ -301,7 +298,7 @@ def test_row_decisions_need_post_csrf_and_the_moderate_role(client):
     writer.force_login(staff("Writers"))
     assert writer.post(moderate_url(comment), {"decision": "approve"}).status_code == 403
     viewer = Client()
-    user = User.objects.create_user("viewer", is_staff=True)
+    user = make_user("viewer", is_staff=True)
     from django.contrib.auth.models import Permission
 
     user.user_permissions.add(Permission.objects.get(codename="view_comment"))
@@ -315,7 +312,7 @@ def test_row_decisions_need_post_csrf_and_the_moderate_role(client):
 
 def test_a_comment_decided_meanwhile_by_someone_else_is_left_alone(moderator_client):
     comment = make_comment(status=Status.HELD)
-    other = User.objects.create_user("asha", is_staff=True)
+    other = make_user("asha", is_staff=True)
     from comments import moderation
 
     moderation.approve(comment, by=other)

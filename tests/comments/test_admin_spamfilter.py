@@ -3,11 +3,10 @@ admin shows each spam filter version's state."""
 
 import numpy as np
 import pytest
-from django.contrib.auth.models import Group, User
 
 from comments import moderation, spamfilter
 from comments.models import Comment, Reason, SpamModel
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +16,7 @@ BULK = "/admin/comments/comment/mark-likely-spam/"
 
 
 def staff(role):
-    user = User.objects.create_user(role.lower(), password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
+    user = make_user(role.lower(), groups=[role], is_staff=True)
     return user
 
 

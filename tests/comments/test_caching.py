@@ -6,14 +6,13 @@ The comments app calls its invalidation from those writes, never from model sign
 import io
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db.models.signals import post_delete, post_save
 from django.test import Client
 
 from comments import moderation
 from comments.models import Comment
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +77,7 @@ def test_forget_commenter_shows_on_the_next_request(client, article):
 
 @pytest.fixture
 def moderator_client(client):
-    user = User.objects.create_user("mod", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
+    user = make_user("mod", groups=["Moderators"], is_staff=True)
     moderator = Client()
     moderator.force_login(user)
     return moderator

@@ -6,12 +6,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from comments import claims
 from comments.models import Claim, Comment
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +27,9 @@ def clock(settings):
 
 
 def moderator(username, first_name="", last_name=""):
-    user = User.objects.create_user(
-        username, first_name=first_name, last_name=last_name, is_staff=True
+    user = make_user(
+        username, groups=["Moderators"], first_name=first_name, last_name=last_name, is_staff=True
     )
-    user.groups.add(Group.objects.get(name="Moderators"))
     client = Client()
     client.force_login(user)
     return user, client

@@ -4,12 +4,11 @@ is held, never refused; one action rejects or spams the whole cluster and blocks
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from comments import clusters, moderation
 from comments.models import ClusterKey, Comment, CommentCluster, ListEntry, Reason
-from tests.factories import make_article
+from tests.factories import make_article, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +30,7 @@ def _settings(settings):
 
 @pytest.fixture
 def moderator():
-    user = User.objects.create_user("asha", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
-    return user
+    return make_user("asha", groups=["Moderators"], is_staff=True)
 
 
 def submit(body, *, n, article=None, **fields):

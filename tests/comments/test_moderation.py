@@ -3,12 +3,11 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from comments import moderation
 from comments.models import ArticlePolicy, Comment, ListEntry, ModerationAction, Reason
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -238,10 +237,10 @@ def test_trusted_mode_holds_a_first_comment_and_trusts_the_same_email_from_the_s
 
 def test_trusted_mode_trusts_a_signed_in_reader_by_account(article, settings):
     settings.NEWSROOM_COMMENTS_MODE = "trusted"
-    reader = User.objects.create_user("asha")
+    reader = make_user("asha")
     make_comment(article, email="asha@example.org", user=reader)
     assert submit(article, user=reader, browser_key="new").status == Status.APPROVED
-    stranger = User.objects.create_user("mallory")
+    stranger = make_user("mallory")
     assert submit(article, body="Me too", user=stranger, browser_key="x").status == Status.HELD
     # The earlier comment has no browser key (it predates them): an empty key proves nothing.
     assert submit(article, body="Me three", user=stranger).status == Status.HELD
@@ -258,7 +257,7 @@ def test_per_article_mode_overrides_the_site_default(article, settings):
 
 
 def test_each_decision_writes_an_audit_row_with_who_and_note(article):
-    moderator = User.objects.create_user("mod")
+    moderator = make_user("mod")
     comment = make_comment(article, status=Status.HELD)
     moderation.approve(comment, by=moderator, note="Fine")
     moderation.reject(comment, by=moderator)
@@ -279,7 +278,7 @@ def test_report_threshold_hides_the_comment_with_the_reasons(article):
     assert moderation.report(comment, reason="abuse", session_key="s2")
     comment.refresh_from_db()
     assert comment.status == Status.APPROVED and comment.report_count == 2
-    assert moderation.report(comment, reason="off_topic", user=User.objects.create_user("u"))
+    assert moderation.report(comment, reason="off_topic", user=make_user("u"))
     comment.refresh_from_db()
     assert comment.status == Status.HELD
     reason = comment.reasons.get()
@@ -289,7 +288,7 @@ def test_report_threshold_hides_the_comment_with_the_reasons(article):
 
 
 def test_one_report_per_signed_in_user(article):
-    comment, user = make_comment(article), User.objects.create_user("u")
+    comment, user = make_comment(article), make_user("u")
     assert moderation.report(comment, reason="spam", user=user, session_key="a")
     assert not moderation.report(comment, reason="spam", user=user, session_key="b")
 
@@ -316,15 +315,15 @@ def test_one_client_cannot_hide_a_comment_however_much_its_report_weighs(article
 
 def upheld_reporter(name="careful"):
     """A signed-in reader whose earlier report a moderator upheld by rejecting the comment."""
-    user = User.objects.create_user(name)
+    user = make_user(name)
     earlier = make_comment(make_article())
     moderation.report(earlier, reason="abuse", user=user)
-    moderation.reject(earlier, by=User.objects.create_user(f"{name}-mod"))
+    moderation.reject(earlier, by=make_user(f"{name}-mod"))
     return user
 
 
 def test_report_from_a_reader_whose_reports_were_upheld_weighs_more(article):
-    careful, newcomer = upheld_reporter(), User.objects.create_user("newcomer")
+    careful, newcomer = upheld_reporter(), make_user("newcomer")
     assert moderation.report_weight(careful) == 2
     assert moderation.report_weight(newcomer) == 1
     assert moderation.report_weight(None) == 1
@@ -348,8 +347,8 @@ def test_report_from_a_reader_whose_reports_were_upheld_weighs_more(article):
 
 
 def test_dismissed_reports_are_not_upheld_and_stop_counting(article):
-    moderator = User.objects.create_user("mod")
-    reader = User.objects.create_user("reader")
+    moderator = make_user("mod")
+    reader = make_user("reader")
     comment = make_comment(article)
     for n, who in enumerate([reader, None, None], start=1):
         moderation.report(comment, reason="spam", user=who, ip_address=f"203.0.113.{n}")
@@ -376,7 +375,7 @@ def test_reports_from_one_address_are_rate_limited(article, settings):
 
 
 def test_ban_author_blocks_email_and_ip_and_marks_their_held_comments_spam(article):
-    moderator = User.objects.create_user("mod")
+    moderator = make_user("mod")
     comment = make_comment(article, email="troll@example.org", ip_address="203.0.113.5",
                            status=Status.HELD)  # fmt: skip
     other_held = make_comment(make_article(), email="troll@example.org", status=Status.HELD)

@@ -2,7 +2,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
@@ -12,7 +12,7 @@ from comments import moderation, notifications, tasks
 from comments.models import Comment
 from newsroom.outbox import delivery as outbox
 from newsroom.outbox.models import Message
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit callbacks really run
 
@@ -22,9 +22,8 @@ Status = Comment.Status
 @pytest.fixture(autouse=True)
 def moderators(settings):
     settings.NEWSROOM_COMMENTS_MODE = "pre"
-    group, _ = Group.objects.get_or_create(name="Moderators")  # flushed between tests
     for name in ["mod1", "mod2"]:
-        User.objects.create_user(name, email=f"{name}@example.org").groups.add(group)
+        make_user(name, groups=["Moderators"])
 
 
 def submit(article, body):

@@ -2,14 +2,13 @@
 and per-status counts that are cached yet exact after every change."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from comments import moderation
 from comments.admin.counts import STATUS_COUNTS_KEY
 from comments.models import Comment, Reason
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_articles, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +22,13 @@ MAX_QUERIES = 9
 
 @pytest.fixture
 def moderator(client):
-    user = User.objects.create_user("mod", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
+    user = make_user("mod", groups=["Moderators"], is_staff=True)
     client.force_login(user)
     return user
 
 
 def held_comments(count, *, articles=3):
-    articles = [make_article() for _ in range(articles)]
+    articles = make_articles(articles)
     comments = Comment.objects.bulk_create(
         Comment(
             article=articles[n % len(articles)],

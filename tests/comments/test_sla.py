@@ -5,13 +5,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.core.cache import cache
 
 from comments import moderation, notifications, sla
 from comments.models import Comment
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +31,9 @@ def clock():
 
 @pytest.fixture
 def moderators():
-    group, _ = Group.objects.get_or_create(name="Moderators")  # flushed by transactional tests
-    users = {}
-    for name in ["asha", "ravi"]:
-        users[name] = User.objects.create_user(name, email=f"{name}@example.org", is_staff=True)
-        users[name].groups.add(group)
-    return users
+    return {
+        name: make_user(name, groups=["Moderators"], is_staff=True) for name in ["asha", "ravi"]
+    }
 
 
 def post_held(article, clock, when, body="Held for a moderator"):
@@ -129,8 +125,7 @@ def test_desk_page_and_queue_show_the_figures(clock, moderators, settings, clien
 
 
 def test_writers_cannot_see_the_desk(client):
-    writer = User.objects.create_user("writer", is_staff=True)
-    writer.groups.add(Group.objects.get(name="Writers"))
+    writer = make_user("writer", groups=["Writers"], is_staff=True)
     client.force_login(writer)
     assert client.get(DESK).status_code == 403
 

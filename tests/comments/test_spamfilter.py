@@ -9,13 +9,12 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from comments import moderation, spamfilter
 from comments.models import Comment, ModerationAction, Reason, SpamModel
 from newsroom.spamtraps import sign_render_time
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +74,7 @@ def _post_mode(settings):
 
 @pytest.fixture
 def moderator():
-    return User.objects.create_user("asha", is_staff=True)
+    return make_user("asha", is_staff=True)
 
 
 def submit(article, body, **fields):

@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 
 from comments import moderation, staffing
 from comments.models import ArticlePolicy, Comment, DeskSchedule
-from tests.factories import make_article, make_section
+from tests.factories import make_article, make_section, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -183,7 +183,7 @@ def test_editing_a_schedule_retires_cached_pages_at_once(politics, clock, client
     article = make_article(section=politics)
     url = article.get_absolute_url()
     assert "comment-desk" not in client.get(url).content.decode()  # staffed at noon
-    editor = User.objects.create_user("desk", is_staff=True, is_superuser=True)
+    editor = make_user("desk", is_staff=True, is_superuser=True)
     admin = type(client)()
     admin.force_login(editor)
     desk = DeskSchedule.objects.get(section=politics)

@@ -2,7 +2,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,7 +12,7 @@ from articles.caching import navigation_sections
 from comments import staffing
 from comments.models import Comment, ListEntry, Report
 from newsroom.spamtraps import sign_render_time
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +148,7 @@ def test_blank_form_shows_no_error_summary(client, article):
 
 
 def test_signed_in_reader_gets_name_and_email_filled_in(client, article):
-    user = User.objects.create_user("asha", email="asha@example.org", first_name="Asha")
+    user = make_user("asha", email="asha@example.org", first_name="Asha")
     client.force_login(user)
     html = client.get(article.get_absolute_url()).content.decode()
     assert 'value="Asha"' in html and 'value="asha@example.org"' in html
@@ -478,7 +478,7 @@ def test_report_without_a_reason_reshows_the_choices(client, article):
 def test_failing_mail_server_never_loses_or_blocks_a_comment(client, article, settings):
     settings.EMAIL_BACKEND = "tests.comments.failing_mail.Backend"
     settings.NEWSROOM_COMMENTS_MODE = "pre"
-    moderator = User.objects.create_user("mod", email="mod@example.org")
+    moderator = make_user("mod", email="mod@example.org")
     moderator.groups.add(Group.objects.get(name="Moderators"))
     parent = make_comment(article, notify_replies=True, email="parent@example.org")
     response = post(client, article, body="Held while mail is down")

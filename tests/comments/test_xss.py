@@ -8,14 +8,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from comments import moderation
 from comments.admin.queue import CommentAdmin
 from comments.forms import CommentForm
 from comments.models import Comment
 from newsroom.spamtraps import sign_render_time
-from tests.factories import make_article
+from tests.factories import make_article, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -141,8 +140,7 @@ def test_every_payload_renders_inert_on_the_article_page_and_in_the_admin(
     )
     assert problems(re.sub(r"</?form[^>]*>", "", section)) == []
 
-    moderator = User.objects.create_user("mod", is_staff=True)
-    moderator.groups.add(Group.objects.get(name="Moderators"))
+    moderator = make_user("mod", groups=["Moderators"], is_staff=True)
     client.force_login(moderator)
     monkeypatch.setattr(CommentAdmin, "list_per_page", 2000)
     queue = client.get("/admin/comments/comment/?status=all").content.decode()

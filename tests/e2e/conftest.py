@@ -2,12 +2,12 @@ import importlib
 import io
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.test import override_settings
 
 from articles.models import Article
-from tests.factories import make_author, make_section
+from tests.factories import make_author, make_section, make_user
 
 
 @pytest.fixture
@@ -23,9 +23,9 @@ def moderator():
     # Browser tests flush the database, so the role is rebuilt here as the migration makes it.
     group, _ = Group.objects.get_or_create(name="Moderators")
     group.permissions.add(*Permission.objects.filter(content_type__app_label="comments"))
-    user = User.objects.create_user("moderator", password="a-long-test-password", is_staff=True)
-    user.groups.add(group)
-    return user
+    return make_user(
+        "moderator", groups=[group.name], password="a-long-test-password", is_staff=True
+    )
 
 
 def log_in(page, live_server, next_url):
@@ -52,8 +52,7 @@ def roles():
 
 @pytest.fixture
 def editor(roles):
-    user = User.objects.create_user("eddie", password=PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
+    user = make_user("eddie", groups=["Editors"], password=PASSWORD, is_staff=True)
     make_section(name="Nation", slug="nation")
     make_author(name="Meera Iyer", slug="meera-iyer")
     return user

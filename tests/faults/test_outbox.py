@@ -8,7 +8,6 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +18,7 @@ from comments.models import ArticlePolicy
 from newsroom.celery import app as celery_app
 from newsroom.outbox import delivery
 from newsroom.outbox.models import Message
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 from .conftest import report
 
@@ -29,11 +28,9 @@ Status = Message.Status
 @pytest.fixture
 def people(db, settings):
     settings.NEWSROOM_COMMENTS_MODE = "post"
-    moderators = Group.objects.get_or_create(name="Moderators")[0]
-    editors = Group.objects.get(name="Editors")
-    for name, group in [("mod1", moderators), ("mod2", moderators), ("desk", editors)]:
-        User.objects.create_user(name, email=f"{name}@example.org").groups.add(group)
-    return User.objects.create_user("writer", email="writer@example.org", is_staff=True)
+    for name, group in [("mod1", "Moderators"), ("mod2", "Moderators"), ("desk", "Editors")]:
+        make_user(name, groups=[group])
+    return make_user("writer", is_staff=True)
 
 
 def make_every_kind_of_email(client, share_post, writer):

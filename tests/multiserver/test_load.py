@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 import pytest
 
 from comments.models import Comment
-from tests.factories import make_article, make_comment, make_section
+from tests.factories import make_articles, make_comment, make_section
 
 from .stack import BASE_DIR, Browser, comment_values, find_form
 
@@ -146,7 +146,7 @@ def percentile(values, fraction):
 
 def test_fifty_readers_and_five_commenters_lose_nothing_and_get_no_5xx(servers, stack):
     section = make_section(name="City", slug="city")
-    articles = [make_article(section=section) for _ in range(8)]
+    articles = make_articles(8, section=section)
     article = articles[0]
     for _ in range(20):
         make_comment(article)

@@ -1,20 +1,21 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from newsroom.outbox.models import Message
 from sharing.delivery import queue_share
 from sharing.models import EmailShare, ShareVisitCount
-from tests.factories import make_article
+from tests.factories import make_article, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(User.objects.create_superuser("chief", "chief@example.com", "pw"))
+    client.force_login(
+        make_user("chief", email="chief@example.com", is_staff=True, is_superuser=True)
+    )
     return client
 
 
@@ -98,8 +99,7 @@ def test_each_share_links_to_its_messages_in_the_outbox(admin_client):
 
 
 def test_editors_can_see_share_numbers_without_being_superusers(client):
-    editor = User.objects.create_user("desk", password="pw", is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
+    editor = make_user("desk", groups=["Editors"], is_staff=True)
     client.force_login(editor)
     share(make_article(headline="Harbour ferry returns"))
     response = client.get(reverse("admin:sharing_sharedarticle_changelist"))

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.management import call_command
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from newsroom.outbox import delivery
 from newsroom.outbox.models import Message
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -153,13 +153,13 @@ def test_a_refused_address_fails_at_once_and_others_still_go(smtp_server, monkey
 
 def test_a_guard_cancels_a_message_no_longer_wanted_and_says_why(monkeypatch):
     monkeypatch.setattr(
-        "tests.outbox.test_delivery.unwanted", lambda source: "Taken down", raising=False
+        "tests.newsroom.outbox.test_delivery.unwanted", lambda source: "Taken down", raising=False
     )
     (pk,) = delivery.enqueue(
         email(to=["anil@example.com"]),
         kind="test",
         key="test:guarded",
-        guard="tests.outbox.test_delivery.unwanted",
+        guard="tests.newsroom.outbox.test_delivery.unwanted",
     )
     assert delivery.send(pk) == Status.CANCELLED
     assert Message.objects.get(pk=pk).last_error == "Taken down"
@@ -190,7 +190,9 @@ def test_the_sweep_is_scheduled_in_celery_beat(settings):
 def test_failed_messages_are_listed_and_can_be_sent_again(
     client, django_capture_on_commit_callbacks, settings
 ):
-    client.force_login(User.objects.create_superuser("chief", "chief@example.com", "pw"))
+    client.force_login(
+        make_user("chief", email="chief@example.com", is_staff=True, is_superuser=True)
+    )
     failed, sent = queue()
     Message.objects.filter(pk=failed).update(status=Status.FAILED, attempts=80, last_error="Down")
     Message.objects.filter(pk=sent).update(status=Status.SENT)
@@ -210,10 +212,7 @@ def test_failed_messages_are_listed_and_can_be_sent_again(
 
 
 def test_editors_see_the_outbox(client):
-    from django.contrib.auth.models import Group
-
-    editor = User.objects.create_user("desk", password="pw", is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
+    editor = make_user("desk", groups=["Editors"], is_staff=True)
     client.force_login(editor)
     assert client.get(reverse("admin:outbox_message_changelist")).status_code == 200
 

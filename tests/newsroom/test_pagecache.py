@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import brotli
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.core import signing
 from django.core.cache import caches
 from django.db import connection
@@ -22,7 +22,7 @@ from comments import moderation, staffing
 from comments.forms import CommentForm
 from comments.models import Comment
 from newsroom import pagecache, spamtraps
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def article():
 
 @pytest.fixture
 def editor():
-    user = User.objects.create_user("editor", "editor@example.org", "pw", is_staff=True)
+    user = make_user("editor", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
     return user
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
@@ -24,11 +23,11 @@ from comments import moderation
 from comments import pending as pending_comments
 from newsroom import frontcache
 from tests.conftest import skip_or_fail
-from tests.factories import make_article, make_comment
+from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-VCL = Path(__file__).resolve().parent.parent / "varnish" / "newsroom.vcl"
+VCL = Path(__file__).resolve().parents[2] / "varnish" / "newsroom.vcl"
 
 
 def find_varnishd():
@@ -142,7 +141,7 @@ def front(varnishd, settings):
 @pytest.fixture
 def editor():
     # Transactional tests flush the roles the migrations make: a superuser holds every right.
-    return User.objects.create_superuser("editor", "editor@example.org", "pw")
+    return make_user("editor", is_staff=True, is_superuser=True)
 
 
 def served_from_varnish(response):
