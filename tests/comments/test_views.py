@@ -2,6 +2,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
@@ -355,7 +356,16 @@ def test_closed_thread_says_when_and_why_in_the_readers_time_zone(client, settin
 # --- Rate limits and duplicates through the view --------------------------------------------
 
 
-def test_over_the_rate_limit_answers_429_with_a_message_and_keeps_the_text(client, article):
+@pytest.fixture
+def still_clock():
+    """Hold the clock mid-minute and mid-hour: no limiter window may roll over inside a test."""
+    with time_machine.travel(timezone.now().replace(minute=30, second=30), tick=False):
+        yield
+
+
+def test_over_the_rate_limit_answers_429_with_a_message_and_keeps_the_text(
+    client, article, still_clock
+):
     for n in range(5):
         assert post(client, article, body=f"Comment {n}").status_code == 302
     response = post(client, article, body="The sixth comment")
@@ -400,7 +410,9 @@ def test_garbage_forwarded_for_never_500s_and_stores_the_socket_address(client, 
     assert Comment.objects.get().ip_address == "198.51.100.77"
 
 
-def test_forged_forwarded_addresses_never_reset_the_per_address_limit(client, article, settings):
+def test_forged_forwarded_addresses_never_reset_the_per_address_limit(
+    client, article, settings, still_clock
+):
     settings.NEWSROOM_TRUSTED_PROXIES = 1
     answers = []
     for n in range(12):

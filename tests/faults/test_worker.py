@@ -35,10 +35,21 @@ SHARES, PER_SHARE = 4, 5
 class SlowInbox(Inbox):
     """A mail server that takes a while to accept each recipient, as a busy relay does."""
 
+    def __init__(self):
+        super().__init__()
+        self.accepting_since = None  # monotonic time a recipient started being accepted
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.accepting_since = time.monotonic()
         await asyncio.sleep(0.3)
+        self.accepting_since = None
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    def is_mid_conversation(self):
+        """Return True if a sender is waiting on a recipient, with most of the wait to come."""
+        started = self.accepting_since
+        return started is not None and time.monotonic() - started < 0.1
 
 
 SMTP_HANDLER = SlowInbox
@@ -67,11 +78,17 @@ def test_worker_killed_mid_batch_every_recipient_gets_one_copy(servers, fault_st
 
     inbox = fault_stack.inbox
     inbox.wait_for(6, timeout=60)
-    # Kill it while it holds a message: claimed, in the middle of talking to the mail server.
+    # Kill it while it holds a message: claimed, in the middle of talking to the mail server
+    # (waiting on a recipient, so the message cannot have been accepted yet; a kill between the
+    # server's acceptance and the worker marking the row sent is the one duplicate SMTP allows).
     deadline = time.monotonic() + 10
-    while not Message.objects.filter(status=Message.Status.SENDING).exists():
+    server = inbox.inbox
+    while not (
+        server.is_mid_conversation()
+        and Message.objects.filter(status=Message.Status.SENDING).exists()
+    ):
         assert time.monotonic() < deadline, "the worker never held a message"
-        time.sleep(0.02)
+        time.sleep(0.01)
     worker = fault_stack.worker
     os.killpg(worker.popen.pid, signal.SIGKILL)
     worker.popen.wait(timeout=10)
