@@ -42,7 +42,7 @@ def fill_moderation_queue(count, *, keep_clear, now=None):
                     body_html=body_html,
                     status=status,
                     ip_address="192.0.2.20",
-                    created=now - timedelta(seconds=20 * (count - n)),
+                    created_at=now - timedelta(seconds=20 * (count - n)),
                     # Scores spread over 0-1 in a fixed order, for the queue sorted by score.
                     spam_score=(n * 7919 % 10_000) / 10_000,
                     spam_model_version=1,

@@ -56,8 +56,10 @@ def next_for(user, after, *, now=None):
     now = now or timezone.now()
     others = Claim.objects.filter(expires_at__gt=now).exclude(by=user).values("comment_id")
     open_to_me = Comment.objects.held().exclude(pk__in=others).exclude(pk=after.pk)
-    later_in_queue = Q(created__lt=after.created) | Q(created=after.created, pk__lt=after.pk)
-    queue_order = ("-created", "-pk")
+    later_in_queue = Q(created_at__lt=after.created_at) | Q(
+        created_at=after.created_at, pk__lt=after.pk
+    )
+    queue_order = ("-created_at", "-pk")
     return (
         open_to_me.filter(later_in_queue).order_by(*queue_order).first()
         or open_to_me.order_by(*queue_order).first()

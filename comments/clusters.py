@@ -125,9 +125,9 @@ def find_wave(print_, *, email, ip_address, now=None):
         return None
     since = (now or timezone.now()) - timedelta(hours=settings.NEWSROOM_COMMENTS_CLUSTER_HOURS)
     hits = (
-        ClusterKey.objects.filter(key__in=list(print_.keys), created__gte=since)
+        ClusterKey.objects.filter(key__in=list(print_.keys), created_at__gte=since)
         .select_related("comment")
-        .order_by("-created")[:MAX_CANDIDATES]
+        .order_by("-created_at")[:MAX_CANDIDATES]
     )
     mine = shingles(print_.text)
     members, domains, similar_text = {}, set(), False
@@ -166,7 +166,8 @@ def remember(comment, print_, wave):
     """Store the new comment's keys, and gather it and its wave into one cluster."""
     if print_.is_clusterable:
         ClusterKey.objects.bulk_create(
-            ClusterKey(comment=comment, key=key, created=comment.created) for key in print_.keys
+            ClusterKey(comment=comment, key=key, created_at=comment.created_at)
+            for key in print_.keys
         )
     if wave is None:
         return None
@@ -178,7 +179,7 @@ def remember(comment, print_, wave):
     Comment.objects.filter(pk__in=pks).update(cluster=cluster)
     if existing:  # two clusters that met through this comment become one
         Comment.objects.filter(cluster_id__in=set(existing) - {cluster.pk}).update(cluster=cluster)
-    CommentCluster.objects.filter(pk=cluster.pk).update(last_seen=comment.created)
+    CommentCluster.objects.filter(pk=cluster.pk).update(last_seen=comment.created_at)
     comment.cluster = cluster
     return cluster
 
@@ -186,7 +187,7 @@ def remember(comment, print_, wave):
 def forget_old_keys(now=None):
     """Delete keys older than the window; return how many."""
     since = (now or timezone.now()) - timedelta(hours=settings.NEWSROOM_COMMENTS_CLUSTER_HOURS)
-    deleted, _ = ClusterKey.objects.filter(created__lt=since).delete()
+    deleted, _ = ClusterKey.objects.filter(created_at__lt=since).delete()
     return deleted
 
 

@@ -42,7 +42,9 @@ class CommentQuerySet(models.QuerySet):
             self.approved()
             .top_level()
             .filter(article_id=comment.article_id)
-            .filter(Q(created__lt=root.created) | Q(created=root.created, pk__lt=root.pk))
+            .filter(
+                Q(created_at__lt=root.created_at) | Q(created_at=root.created_at, pk__lt=root.pk)
+            )
         )
         return earlier.count() // settings.NEWSROOM_COMMENTS_PER_PAGE + 1
 
@@ -111,7 +113,7 @@ class Comment(models.Model):
         related_name="comments",
         editable=False,
     )
-    created = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
     # When the comment last entered the moderation queue: on posting, or again when readers'
     # reports or a moderator send it back. The queue's waiting times count from here.
     held_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -123,16 +125,16 @@ class Comment(models.Model):
     objects = CommentQuerySet.as_manager()
 
     class Meta:
-        ordering = ["created", "pk"]
+        ordering = ["created_at", "pk"]
         indexes = [
             # The moderation queue: one status, newest first (the admin adds -id as tie-breaker).
-            models.Index(fields=["status", "-created", "-id"], name="comment_status_created"),
+            models.Index(fields=["status", "-created_at", "-id"], name="comment_status_created"),
             # The queue's "All" view, and purge_comment_ips' old comments.
-            models.Index(fields=["-created", "-id"], name="comment_created"),
+            models.Index(fields=["-created_at", "-id"], name="comment_created"),
             # The article page: approved threads of one article, oldest first.
-            models.Index(fields=["article", "status", "created"], name="comment_article_status"),
+            models.Index(fields=["article", "status", "created_at"], name="comment_article_status"),
             # Replies of a page of threads.
-            models.Index(fields=["thread", "status", "created"], name="comment_thread_status"),
+            models.Index(fields=["thread", "status", "created_at"], name="comment_thread_status"),
             # Trusted mode, duplicates, rate of one reader, forget_commenter.
             models.Index(fields=["email", "status"], name="comment_email_status"),
             # The queue sorted by spam score (unscored last), within one status or across all.
@@ -154,7 +156,7 @@ class Comment(models.Model):
         self.email = normalize_email(self.email)
         self.body_html = render_comment(self.body)
         if self.status == self.Status.HELD and self.held_at is None:
-            self.held_at = self.created
+            self.held_at = self.created_at
         if self.parent_id and self.parent:
             self.thread_id = self.parent.thread_id or self.parent_id
             self.depth = self.parent.depth + 1
@@ -219,10 +221,10 @@ class Reason(models.Model):
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reasons")
     rule = models.CharField(max_length=20, choices=Rule.choices)
     detail = models.CharField(max_length=300, blank=True)
-    created = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["created", "pk"]
+        ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["rule", "comment"], name="reason_rule_comment")]
 
     def __str__(self):
@@ -251,10 +253,10 @@ class Report(models.Model):
     weight = models.PositiveSmallIntegerField(default=1)
     # Set when a moderator approved the comment after the report: it no longer counts.
     dismissed_at = models.DateTimeField(null=True, blank=True)
-    created = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["created", "pk"]
+        ordering = ["created_at", "pk"]
         indexes = [
             # report_weight: a signed-in reader's earlier reports.
             models.Index(fields=["user", "comment"], name="report_user_comment"),
@@ -286,7 +288,7 @@ class ModerationAction(models.Model):
     """An audit row: a status change of a comment, by a person or an automatic rule."""
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="actions")
-    by = models.ForeignKey(
+    changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
@@ -301,15 +303,15 @@ class ModerationAction(models.Model):
     to_status = models.CharField(max_length=10, choices=Comment.Status.choices)
     note = models.CharField(max_length=500, blank=True)
     # On a decision that took the comment out of the queue: when it had entered it. The
-    # desk's waiting times are created - held_since.
+    # desk's waiting times are changed_at - held_since.
     held_since = models.DateTimeField(null=True, blank=True, editable=False)
-    created = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["created", "pk"]
+        ordering = ["changed_at", "pk"]
         indexes = [
             models.Index(
-                fields=["created"],
+                fields=["changed_at"],
                 condition=Q(held_since__isnull=False),
                 name="action_decision_created",
             )
@@ -321,8 +323,8 @@ class ModerationAction(models.Model):
 
     @property
     def actor(self):
-        if self.by_id:
-            return str(self.by)
+        if self.changed_by_id:
+            return str(self.changed_by)
         return f"Automatic: {self.rule}" if self.rule else "Automatic"
 
 
@@ -424,7 +426,7 @@ class ListEntry(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
 
     objects = ListEntryQuerySet.as_manager()
 
@@ -477,7 +479,7 @@ class SpamModelQuerySet(models.QuerySet):
             Exists(Reason.objects.filter(comment=OuterRef("pk"), rule=Reason.Rule.SPAM_FILTER))
         )
         approved_by_person = ModerationAction.objects.filter(
-            comment=OuterRef("pk"), by__isnull=False, to_status=Comment.Status.APPROVED
+            comment=OuterRef("pk"), changed_by__isnull=False, to_status=Comment.Status.APPROVED
         )
         return self.annotate(
             held=_count_of(held),
@@ -544,7 +546,7 @@ class CommentClusterQuerySet(models.QuerySet):
 class CommentCluster(models.Model):
     """A spam wave: near-identical comments, or links to one domain, from several senders."""
 
-    created = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
 
     objects = CommentClusterQuerySet.as_manager()
@@ -562,10 +564,10 @@ class ClusterKey(models.Model):
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="+")
     key = models.BigIntegerField()
-    created = models.DateTimeField()
+    created_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["key", "created"], name="cluster_key_created")]
+        indexes = [models.Index(fields=["key", "created_at"], name="cluster_key_created")]
 
     def __str__(self):
         return f"Key {self.key} of comment {self.comment_id}"

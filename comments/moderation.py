@@ -317,7 +317,7 @@ def _lock_article_and_refuse_duplicates(submission, now):
     recent = Comment.objects.by_email(normalize_email(submission.email)).filter(
         article=submission.article,
         body=submission.body.strip(),
-        created__gte=now - timedelta(hours=24),
+        created_at__gte=now - timedelta(hours=24),
     )
     if recent.exists():
         raise Duplicate("You have already posted this comment on this article.")
@@ -360,7 +360,8 @@ def submit(submission, *, now=None):
 # --- Moderators' decisions -----------------------------------------------------------------
 
 
-def _change(comment, to_status, *, by=None, rule="", note=""):
+def _move(comment, to_status, *, by=None, rule="", note=""):
+    """Set the new status, retire cached pages if readers saw a change, record the audit row."""
     from_status = comment.status
     comment.status = to_status
     changes = {"status": to_status}
@@ -371,7 +372,7 @@ def _change(comment, to_status, *, by=None, rule="", note=""):
         caching.retire_article_pages(comment.article_id)
     ModerationAction.objects.create(
         comment=comment,
-        by=by,
+        changed_by=by,
         rule=rule,
         from_status=from_status,
         to_status=to_status,
@@ -397,67 +398,65 @@ def _after_status_change(comment, to_status):
         notifications.queue_reply_notification(comment)
 
 
+@transaction.atomic
 def approve(comment, *, by, note=""):
     """Publish the comment."""
-    with transaction.atomic():
-        return _change(comment, Status.APPROVED, by=by, note=note)
+    return _move(comment, Status.APPROVED, by=by, note=note)
 
 
+@transaction.atomic
 def reject(comment, *, by, note=""):
     """Hide the comment for good: it breaks the rules but is not spam."""
-    with transaction.atomic():
-        return _change(comment, Status.REJECTED, by=by, note=note)
+    return _move(comment, Status.REJECTED, by=by, note=note)
 
 
+@transaction.atomic
 def mark_spam(comment, *, by, note=""):
     """Hide the comment as spam."""
-    with transaction.atomic():
-        return _change(comment, Status.SPAM, by=by, note=note)
+    return _move(comment, Status.SPAM, by=by, note=note)
 
 
+@transaction.atomic
 def hold(comment, *, by=None, rule="", note=""):
     """Take the comment off the page and back to the moderation queue."""
-    with transaction.atomic():
-        return _change(comment, Status.HELD, by=by, rule=rule, note=note)
+    return _move(comment, Status.HELD, by=by, rule=rule, note=note)
 
 
+@transaction.atomic
 def set_status(comment, status, *, by, note=""):
     """Move the comment to any status, as a moderator editing it in the admin."""
-    with transaction.atomic():
-        return _change(comment, status, by=by, note=note)
+    return _move(comment, status, by=by, note=note)
 
 
+@transaction.atomic
 def ban_author(comment, *, by, note=""):
     """Block the comment's email and IP, and mark every held comment of theirs as spam.
 
     Return the number of comments marked spam.
     """
-    with transaction.atomic():
-        for kind, value in [
-            (ListEntry.Kind.BLOCKED_EMAIL, comment.email),
-            (ListEntry.Kind.BLOCKED_IP, comment.ip_address),
-        ]:
-            if value:
-                ListEntry.objects.get_or_create(
-                    kind=kind,
-                    value=value.lower(),
-                    defaults={"created_by": by, "note": f"Banned from comment {comment.pk}"},
-                )
-        same_author = Q(pk=comment.pk)
-        if comment.email:
-            same_author |= Q(email=comment.email)
-        if comment.ip_address:
-            same_author |= Q(ip_address=comment.ip_address)
-        theirs = Comment.objects.filter(same_author).filter(
-            Q(status=Status.HELD) | Q(pk=comment.pk)
-        )
-        marked = 0
-        for each in theirs.select_for_update():
-            if each.status != Status.SPAM:
-                Reason.objects.create(comment=each, rule=Rule.BANNED, detail=f"by {by}")
-                _change(each, Status.SPAM, by=by, note=note or "Author banned")
-                marked += 1
-        return marked
+    for kind, value in [
+        (ListEntry.Kind.BLOCKED_EMAIL, comment.email),
+        (ListEntry.Kind.BLOCKED_IP, comment.ip_address),
+    ]:
+        if value:
+            ListEntry.objects.get_or_create(
+                kind=kind,
+                value=value.lower(),
+                defaults={"created_by": by, "note": f"Banned from comment {comment.pk}"},
+            )
+    same_author = Q(pk=comment.pk)
+    if comment.email:
+        same_author |= Q(email=comment.email)
+    if comment.ip_address:
+        same_author |= Q(ip_address=comment.ip_address)
+    theirs = Comment.objects.filter(same_author).filter(Q(status=Status.HELD) | Q(pk=comment.pk))
+    marked = 0
+    for each in theirs.select_for_update():
+        if each.status != Status.SPAM:
+            Reason.objects.create(comment=each, rule=Rule.BANNED, detail=f"by {by}")
+            _move(each, Status.SPAM, by=by, note=note or "Author banned")
+            marked += 1
+    return marked
 
 
 def report_rate_limits():
@@ -520,4 +519,4 @@ def _hide_if_reported(comment):
     reasons = ", ".join(each.get_reason_display() for each in reports)
     detail = f"{len(reports)} reports (weight {weight}): {reasons}"
     Reason.objects.create(comment=comment, rule=Rule.REPORTS, detail=detail)
-    _change(comment, Status.HELD, rule="reports", note=detail)
+    _move(comment, Status.HELD, rule="reports", note=detail)

@@ -72,7 +72,7 @@ def queue_digest(now=None):
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("article")
             .prefetch_related("reasons")
-            .order_by("created")[:DIGEST_LIMIT]
+            .order_by("created_at")[:DIGEST_LIMIT]
         )
         if not held and not overdue:
             _forget_digest_marker()  # nothing to announce: the next held comment may go out

@@ -27,7 +27,7 @@ def for_article(session, article):
     ids = comment_ids(session)
     if not ids:
         return []
-    theirs = article.comments.filter(pk__in=ids).order_by("created")
+    theirs = article.comments.filter(pk__in=ids).order_by("created_at")
     return [comment for comment in theirs if not comment.is_public()]
 
 

@@ -39,7 +39,7 @@ def render_thread(comments, *, is_open, page_number=1, reported=None):
     def render(comment):
         pk = comment.pk
         name = conditional_escape(comment.name)
-        created = comment.created.astimezone(tz)  # what the |date filter shows: local time
+        created = comment.created_at.astimezone(tz)  # what the |date filter shows: local time
         shown = (
             f"{created.day} {months[created.month]} {created.year:04d}, "
             f"{created.hour:02d}:{created.minute:02d}"

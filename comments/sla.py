@@ -78,8 +78,8 @@ def desk_figures(*, now=None, days=7):
     now = now or timezone.now()
     queue_size, oldest = queue_now()
     decisions = ModerationAction.objects.filter(
-        held_since__isnull=False, created__gte=now - timedelta(days=days), created__lte=now
-    ).values_list("created", "held_since", "by__username", "rule")
+        held_since__isnull=False, changed_at__gte=now - timedelta(days=days), changed_at__lte=now
+    ).values_list("changed_at", "held_since", "changed_by__username", "rule")
     overall, per_day, per_moderator = Waits(), defaultdict(Waits), defaultdict(Waits)
     for decided_at, held_since, username, rule in decisions:
         wait = max(0.0, (decided_at - held_since).total_seconds())

@@ -232,7 +232,7 @@ def fit(X, y, *, folds, max_fp_rate):
 def human_decisions():
     """Return {comment id: (status, audit row id)}: the latest decision a person made on each."""
     rows = (
-        ModerationAction.objects.filter(by__isnull=False, to_status__in=DECISIONS)
+        ModerationAction.objects.filter(changed_by__isnull=False, to_status__in=DECISIONS)
         .order_by("pk")
         .values_list("comment_id", "to_status", "pk")
     )
@@ -247,11 +247,11 @@ def labelled_comments():
     """
     decisions = human_decisions()
     # A subquery, not a list of ids: SQLite caps the parameters of one query.
-    decided = ModerationAction.objects.filter(by__isnull=False, to_status__in=DECISIONS)
+    decided = ModerationAction.objects.filter(changed_by__isnull=False, to_status__in=DECISIONS)
     comments = list(
         Comment.objects.filter(pk__in=decided.values("comment_id"))
-        .order_by("created", "pk")
-        .values_list("pk", "body", "name", "email", "created")
+        .order_by("created_at", "pk")
+        .values_list("pk", "body", "name", "email", "created_at")
         .iterator()
     )
     emails = {email for _, _, _, email, _ in comments if email}
@@ -260,7 +260,7 @@ def labelled_comments():
     for start in range(0, len(email_list), 500):
         rows = Comment.objects.filter(
             email__in=email_list[start : start + 500], status__in=[Status.APPROVED, Status.SPAM]
-        ).values_list("email", "created", "status")
+        ).values_list("email", "created_at", "status")
         for email, created, status in rows.iterator():
             history.setdefault(email, []).append((created, status))
     labelled = []
@@ -282,7 +282,7 @@ def labelled_comments():
 
 def new_decisions_since(model):
     """Return how many decisions people made after the model was trained."""
-    decided = ModerationAction.objects.filter(by__isnull=False, to_status__in=DECISIONS)
+    decided = ModerationAction.objects.filter(changed_by__isnull=False, to_status__in=DECISIONS)
     if model is not None and model.last_decision_id:
         decided = decided.filter(pk__gt=model.last_decision_id)
     return decided.count()
@@ -296,7 +296,7 @@ def train(*, folds=None, max_fp_rate=None):
     folds = folds or settings.NEWSROOM_SPAM_FILTER_FOLDS
     max_fp_rate = settings.NEWSROOM_SPAM_FILTER_MAX_FP_RATE if max_fp_rate is None else max_fp_rate
     last_decision = ModerationAction.objects.filter(
-        by__isnull=False, to_status__in=DECISIONS
+        changed_by__isnull=False, to_status__in=DECISIONS
     ).aggregate(last=Max("pk"))["last"]
     labelled = labelled_comments()
     y = np.array([status == Status.SPAM for _, status in labelled], dtype=int)

@@ -72,7 +72,7 @@ def make_comment(article=None, **overrides):
         "email": f"reader{n}@example.org",
         "body": f"Comment number {n}.",
         "status": Comment.Status.APPROVED,
-        "created": timezone.now() - timedelta(hours=1),
+        "created_at": timezone.now() - timedelta(hours=1),
     }
     fields.update(overrides)
     return Comment.objects.create(**fields)

@@ -57,8 +57,8 @@ def test_every_time_element_on_the_public_pages_is_valid(client, settings):
     now = timezone.now().replace(microsecond=123456)  # microseconds must never reach the page
     article = make_article(publish_at=now - timedelta(days=2), material_update_at=now)
     Correction.objects.create(article=article, text="An earlier version misspelt a name.")
-    parent = make_comment(article, created=now - timedelta(hours=3))
-    make_comment(article, parent=parent, created=now - timedelta(hours=2))
+    parent = make_comment(article, created_at=now - timedelta(hours=3))
+    make_comment(article, parent=parent, created_at=now - timedelta(hours=2))
     gone = make_article(status=Article.Status.WITHDRAWN, withdrawn_at=now)
     client.post(
         reverse("comments:post", args=[article.pk]),

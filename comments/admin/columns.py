@@ -60,12 +60,12 @@ class CommentColumns:
             return "—"
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
-    @admin.display(description="age", ordering="created")
+    @admin.display(description="age", ordering="created_at")
     def age(self, comment):
-        age = timesince(comment.created, depth=1)
+        age = timesince(comment.created_at, depth=1)
         return format_html(
             '<span title="{}">{}</span>',
-            comment.created.strftime("%Y-%m-%d %H:%M UTC"),
+            comment.created_at.strftime("%Y-%m-%d %H:%M UTC"),
             "just now" if age.startswith("0\xa0minutes") else f"{age} ago",
         )
 
@@ -128,9 +128,9 @@ class CommentColumns:
         """Show the whole thread the comment belongs to, this comment marked, in one query."""
         root_id = comment.thread_id or comment.pk
         thread = list(
-            Comment.objects.filter(Q(pk=root_id) | Q(thread_id=root_id)).order_by("created", "pk")[
-                :THREAD_CONTEXT_LIMIT
-            ]
+            Comment.objects.filter(Q(pk=root_id) | Q(thread_id=root_id)).order_by(
+                "created_at", "pk"
+            )[:THREAD_CONTEXT_LIMIT]
         )
         items = format_html_join(
             "",
@@ -141,7 +141,7 @@ class CommentColumns:
                     min(each.depth, 3),
                     mark_safe(' aria-current="true"') if each.pk == comment.pk else "",
                     each.name,
-                    f"{timezone.localtime(each.created):%Y-%m-%d %H:%M %Z}",
+                    f"{timezone.localtime(each.created_at):%Y-%m-%d %H:%M %Z}",
                     each.get_status_display(),
                     # body_html is bleach-cleaned on save (comments.sanitize).
                     mark_safe(each.body_html),  # noqa: S308
@@ -166,7 +166,7 @@ class CommentColumns:
             Comment.objects.by_email(comment.email)
             .exclude(pk=comment.pk)
             .select_related("article")
-            .order_by("-created", "-pk")[:AUTHOR_HISTORY_LIMIT]
+            .order_by("-created_at", "-pk")[:AUTHOR_HISTORY_LIMIT]
         )
         if not earlier:
             return "No earlier comments: this is their first."
@@ -178,7 +178,7 @@ class CommentColumns:
                 (
                     (
                         reverse("admin:comments_comment_change", args=[each.pk]),
-                        f"{timezone.localtime(each.created):%Y-%m-%d %H:%M %Z}",
+                        f"{timezone.localtime(each.created_at):%Y-%m-%d %H:%M %Z}",
                         each.get_status_display(),
                         each.article.headline,
                         each.body if len(each.body) <= 140 else each.body[:139] + "…",

@@ -7,7 +7,7 @@ from comments.models import ListEntry
 
 @admin.register(ListEntry)
 class ListEntryAdmin(admin.ModelAdmin):
-    list_display = ["value", "kind", "note", "created_by", "created"]
+    list_display = ["value", "kind", "note", "created_by", "created_at"]
     list_filter = ["kind"]
     search_fields = ["value", "note"]
     fields = ["kind", "value", "note"]

@@ -41,14 +41,14 @@ class ReadOnlyInline(admin.TabularInline):
 
 class ReasonInline(ReadOnlyInline):
     model = Reason
-    fields = ["rule", "detail", "created"]
+    fields = ["rule", "detail", "created_at"]
     readonly_fields = fields
     verbose_name_plural = "why it was held or marked spam"
 
 
 class ReportInline(ReadOnlyInline):
     model = Report
-    fields = ["reason", "created", "user", "ip_address", "weight", "dismissed_at"]
+    fields = ["reason", "created_at", "user", "ip_address", "weight", "dismissed_at"]
     readonly_fields = fields
     verbose_name_plural = "reports from readers"
 
@@ -58,12 +58,12 @@ class ReportInline(ReadOnlyInline):
 
 class ModerationActionInline(ReadOnlyInline):
     model = ModerationAction
-    fields = ["created", "actor", "from_status", "to_status", "note"]
+    fields = ["changed_at", "actor", "from_status", "to_status", "note"]
     readonly_fields = fields
     verbose_name_plural = "audit trail"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
+        return super().get_queryset(request).select_related("changed_by")
 
 
 class CommentAdminForm(forms.ModelForm):
@@ -98,7 +98,7 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
     list_select_related = ["article"]
     search_fields = ["body", "name", "email", "=ip_address"]
     search_help_text = "Search the text, name, email address or exact IP address."
-    ordering = ["-created", "-pk"]
+    ordering = ["-created_at", "-pk"]
     list_per_page = 50
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facet counts would scan the whole table per filter
@@ -109,7 +109,7 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
         "name",
         "email",
         "ip_address",
-        "created",
+        "created_at",
         "parent_link",
         "body",
         "as_readers_see_it",
@@ -122,7 +122,7 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
         (None, {"fields": ["status", "moderation_note"]}),
         (
             "Comment",
-            {"fields": ["as_readers_see_it", "body", "article_link", "parent_link", "created"]},
+            {"fields": ["as_readers_see_it", "body", "article_link", "parent_link", "created_at"]},
         ),
         ("Author", {"fields": ["name", "email", "ip_address", "notify_replies"]}),
         ("Thread", {"fields": ["thread_context"]}),

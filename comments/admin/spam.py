@@ -118,7 +118,7 @@ class CommentClusterAdmin(admin.ModelAdmin):
         return f"{cluster.emails} / {cluster.ips}"
 
     held = column("held", description="held", ordering="held")
-    first_seen = column("created", description="first seen", ordering="created")
+    first_seen = column("created_at", description="first seen", ordering="created_at")
     last_seen = column("last_seen", description="last seen", ordering="last_seen")
 
     @admin.display(description="link domains (blocked when the wave is spammed)")

@@ -54,7 +54,9 @@ class QueuePages:
             return self._decided(request, "Choose approve, reject, spam or ban.", status=400)
         if seen and seen != comment.status:
             # Someone else decided since this moderator loaded the queue: keep their decision.
-            last = comment.actions.select_related("by").order_by("-created", "-pk").first()
+            last = (
+                comment.actions.select_related("changed_by").order_by("-changed_at", "-pk").first()
+            )
             who = f" by {last.actor}" if last else ""
             message = f"Not changed: this comment is already {comment.get_status_display()}{who}."
             return self._decided(request, message, comment=comment, status=409)

@@ -79,7 +79,7 @@ def comment_thread(context, article):
         paginator = Paginator(
             article.comments.approved()
             .top_level()
-            .order_by("created", "pk")
+            .order_by("created_at", "pk")
             .values(*ThreadComment.FIELDS),
             settings.NEWSROOM_COMMENTS_PER_PAGE,
         )
@@ -137,7 +137,7 @@ def _blank_shared_form():
 class ThreadComment:
     """What the thread shows of an approved comment: one row of a lean `values()` query."""
 
-    FIELDS = ("pk", "name", "created", "body_html", "depth", "parent_id")
+    FIELDS = ("pk", "name", "created_at", "body_html", "depth", "parent_id")
     __slots__ = (*FIELDS, "children")
 
     def __init__(self, **row):
@@ -158,7 +158,7 @@ def _with_replies(top_level):
         ThreadComment(**row)
         for row in Comment.objects.approved()
         .filter(thread_id__in=list(by_id))
-        .order_by("created", "pk")
+        .order_by("created_at", "pk")
         .values(*ThreadComment.FIELDS)
     ]
     for reply in replies:

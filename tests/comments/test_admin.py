@@ -41,7 +41,7 @@ def test_moderators_and_editors_can_approve_from_the_queue(client, role):
     assert response.status_code == 302
     comment.refresh_from_db()
     assert comment.status == Status.APPROVED
-    assert comment.actions.get().by == user
+    assert comment.actions.get().changed_by == user
 
 
 @pytest.mark.parametrize("name", ["approve", "reject", "mark_spam", "ban_author"])
@@ -88,7 +88,7 @@ def test_queue_opens_on_held_newest_first_with_reasons_and_counts(moderator_clie
 
     article = make_article(headline="River talks")
     older = make_comment(article, status=Status.HELD, body="Older held",
-                         created=timezone.now() - timedelta(hours=2))  # fmt: skip
+                         created_at=timezone.now() - timedelta(hours=2))  # fmt: skip
     newer = make_comment(article, status=Status.HELD, body="Newer held")
     newer.reasons.create(rule="watched_term", detail="“casino” matched “CASINO”")
     make_comment(article, body="Already approved")
@@ -238,7 +238,11 @@ def test_one_click_decision_from_the_row(moderator_client, decision, outcome):
     comment.refresh_from_db()
     assert comment.status == outcome
     row = comment.actions.get()
-    assert (row.from_status, row.to_status, row.by.username) == ("held", outcome, "moderators")
+    assert (row.from_status, row.to_status, row.changed_by.username) == (
+        "held",
+        outcome,
+        "moderators",
+    )
 
 
 def test_every_row_has_its_buttons_posting_to_its_own_url(moderator_client):
@@ -363,10 +367,10 @@ def test_change_page_shows_the_thread_and_the_authors_earlier_comments(moderator
 
     article = make_article(headline="Tram depot")
     start = timezone.now() - timedelta(hours=3)
-    root = make_comment(article, body="Where will the depot go?", created=start)
+    root = make_comment(article, body="Where will the depot go?", created_at=start)
     reply = make_comment(
         article, parent=root, body="Next to the river.", email="owen@example.org",
-        status=Status.HELD, created=start + timedelta(minutes=5),
+        status=Status.HELD, created_at=start + timedelta(minutes=5),
     )  # fmt: skip
     make_comment(make_article(headline="Bridge"), email="owen@example.org",
                  status=Status.REJECTED, body="An earlier rant")  # fmt: skip

@@ -107,7 +107,7 @@ def test_bulk_spam_marks_only_what_the_moderator_saw(client, moderator):
     assert statuses[below.pk] == statuses[arrived_later.pk] == Status.HELD
     assert statuses[approved.pk] == Status.APPROVED
     assert "2 held comments scoring 0.99 or more marked as spam." in response.content.decode()
-    assert {a.by for c in likely for a in c.actions.all()} == {moderator}
+    assert {a.changed_by for c in likely for a in c.actions.all()} == {moderator}
 
 
 def test_bulk_spam_needs_the_moderation_permission(client):

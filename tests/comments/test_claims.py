@@ -41,7 +41,7 @@ def desk(clock):
     article = make_article()
     comments = [
         make_comment(
-            article, status=Status.HELD, body=f"Held {n}", created=START - timedelta(minutes=n)
+            article, status=Status.HELD, body=f"Held {n}", created_at=START - timedelta(minutes=n)
         )  # fmt: skip
         for n in range(3)
     ]

@@ -109,7 +109,7 @@ def test_comments_outside_the_window_do_not_count():
     earlier = timezone.now() - timedelta(hours=25)
     for n in range(2):
         submit(WAVE_TEXT.format(name=n), n=n)
-    ClusterKey.objects.update(created=earlier)
+    ClusterKey.objects.update(created_at=earlier)
 
     comment = submit(WAVE_TEXT.format(name="new"), n=9)
 
@@ -155,9 +155,11 @@ def test_rejecting_a_cluster_rejects_every_comment_without_blocking(moderator):
 
     assert set(Comment.objects.values_list("status", flat=True)) == {Status.REJECTED}
     assert not ListEntry.objects.exists()
-    assert {a.by for c in Comment.objects.all() for a in c.actions.filter(by__isnull=False)} == {
-        moderator
-    }
+    assert {
+        a.changed_by
+        for c in Comment.objects.all()
+        for a in c.actions.filter(changed_by__isnull=False)
+    } == {moderator}
 
 
 def test_the_queue_lists_waves_with_their_size_and_acts_on_them(client, moderator):

@@ -21,8 +21,8 @@ def run(*args):
 
 def test_purge_comment_ips_erases_only_old_addresses(settings):
     settings.NEWSROOM_COMMENTS_IP_RETENTION_DAYS = 30
-    old = make_comment(ip_address="192.0.2.1", created=timezone.now() - timedelta(days=31))
-    recent = make_comment(ip_address="192.0.2.2", created=timezone.now() - timedelta(days=29))
+    old = make_comment(ip_address="192.0.2.1", created_at=timezone.now() - timedelta(days=31))
+    recent = make_comment(ip_address="192.0.2.2", created_at=timezone.now() - timedelta(days=29))
     assert "Would erase the IP address of 1 comments" in run("purge_comment_ips", "--dry-run")
     assert Comment.objects.get(pk=old.pk).ip_address == "192.0.2.1"
     assert "Erased the IP address of 1 comments older than 30 days." in run("purge_comment_ips")
@@ -37,7 +37,7 @@ def test_purge_comment_ips_also_erases_old_reporters_addresses(settings):
     comment = make_comment()
     old = Report.objects.create(
         comment=comment, reason="spam", ip_address="192.0.2.7",
-        created=timezone.now() - timedelta(days=31),
+        created_at=timezone.now() - timedelta(days=31),
     )  # fmt: skip
     recent = Report.objects.create(comment=comment, reason="spam", ip_address="192.0.2.8")
     run("purge_comment_ips")

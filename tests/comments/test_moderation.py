@@ -115,7 +115,7 @@ def test_same_text_a_day_later_is_accepted(article):
         article,
         email="asha@example.org",
         body="Same words",
-        created=timezone.now() - timedelta(hours=25),
+        created_at=timezone.now() - timedelta(hours=25),
     )
     assert submit(article, body="Same words").status == Status.APPROVED
 
@@ -262,7 +262,9 @@ def test_each_decision_writes_an_audit_row_with_who_and_note(article):
     moderation.approve(comment, by=moderator, note="Fine")
     moderation.reject(comment, by=moderator)
     moderation.mark_spam(comment, by=moderator)
-    rows = list(comment.actions.values_list("by__username", "from_status", "to_status", "note"))
+    rows = list(
+        comment.actions.values_list("changed_by__username", "from_status", "to_status", "note")
+    )
     assert rows == [
         ("mod", Status.HELD, Status.APPROVED, "Fine"),
         ("mod", Status.APPROVED, Status.REJECTED, ""),
@@ -394,6 +396,6 @@ def test_ban_author_blocks_email_and_ip_and_marks_their_held_comments_spam(artic
         (ListEntry.Kind.BLOCKED_EMAIL, "troll@example.org"),
         (ListEntry.Kind.BLOCKED_IP, "203.0.113.5"),
     }
-    assert ModerationAction.objects.filter(by=moderator, to_status=Status.SPAM).count() == 3
+    assert ModerationAction.objects.filter(changed_by=moderator, to_status=Status.SPAM).count() == 3
     # And the next comment from them is spam on arrival.
     assert submit(article, email="troll@example.org", body="I'm back").status == Status.SPAM

@@ -14,7 +14,7 @@ from newsroom.spamtraps import sign_render_time
 
 
 def comment(pk, name, created, *, depth=1, children=()):
-    made = Comment(pk=pk, name=name, body_html=f"<p>Body {pk}</p>", created=created, depth=depth)
+    made = Comment(pk=pk, name=name, body_html=f"<p>Body {pk}</p>", created_at=created, depth=depth)
     made.children = list(children)
     return made
 

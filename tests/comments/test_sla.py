@@ -38,7 +38,7 @@ def moderators():
 
 def post_held(article, clock, when, body="Held for a moderator"):
     clock.move_to(when)
-    return make_comment(article, status=Status.HELD, body=body, created=when)
+    return make_comment(article, status=Status.HELD, body=body, created_at=when)
 
 
 def build_a_day_and_a_half(clock, moderators, settings):

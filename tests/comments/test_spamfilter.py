@@ -336,5 +336,8 @@ def test_train_command_stores_the_next_version(capsys, moderator):
 
     model = SpamModel.objects.get()
     assert (model.version, model.examples, model.spam_examples) == (1, 65, 25)
-    assert model.last_decision_id == ModerationAction.objects.filter(by=moderator).latest("pk").pk
+    assert (
+        model.last_decision_id
+        == ModerationAction.objects.filter(changed_by=moderator).latest("pk").pk
+    )
     assert "Trained Spam filter v1 on 65 decisions (25 spam)" in capsys.readouterr().out

@@ -172,10 +172,12 @@ def test_toolbar_counts_approved_comments_only(client, article):
 
 def test_replies_are_nested_oldest_first(client, article):
     now = timezone.now()
-    first = make_comment(article, body="Top one", created=now - timedelta(hours=3))
-    second = make_comment(article, body="Top two", created=now - timedelta(hours=2))
-    reply = make_comment(article, parent=first, body="Reply one", created=now - timedelta(hours=1))
-    make_comment(article, parent=reply, body="Reply deeper", created=now)
+    first = make_comment(article, body="Top one", created_at=now - timedelta(hours=3))
+    second = make_comment(article, body="Top two", created_at=now - timedelta(hours=2))
+    reply = make_comment(
+        article, parent=first, body="Reply one", created_at=now - timedelta(hours=1)
+    )
+    make_comment(article, parent=reply, body="Reply deeper", created_at=now)
     make_comment(article, parent=first, body="Hidden reply", status=Status.HELD)
     section = comments_section(client.get(article.get_absolute_url()))
     order = [m for m in re.findall(r"(Top one|Top two|Reply one|Reply deeper)", section)]
@@ -214,7 +216,7 @@ def test_reply_to_a_hidden_comment_is_refused(client, article):
 def test_top_level_comments_are_paginated(client, article, settings):
     settings.NEWSROOM_COMMENTS_PER_PAGE = 2
     start = timezone.now() - timedelta(hours=5)
-    comments = [make_comment(article, created=start + timedelta(minutes=n)) for n in range(5)]
+    comments = [make_comment(article, created_at=start + timedelta(minutes=n)) for n in range(5)]
     page_one = client.get(article.get_absolute_url()).content.decode()
     page_three = client.get(article.get_absolute_url() + "?comments_page=3").content.decode()
     assert f'id="comment-{comments[0].pk}"' in page_one

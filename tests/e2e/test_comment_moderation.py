@@ -26,14 +26,14 @@ def article(settings):
         article,
         name="Farah Qureshi",
         body="Finally a route that does not go through the centre.\n\nWill it run on Sundays?",
-        created=start,
+        created_at=start,
     )
     make_comment(
         article,
         parent=first,
         name="Owen Pryce",
         body="The council papers say Sundays from June: https://example.org/council-papers",
-        created=start + timedelta(minutes=40),
+        created_at=start + timedelta(minutes=40),
     )
     return article
 

@@ -24,7 +24,7 @@ def long_thread(settings):
             body_html=f"<p>Comment {n}: a long paragraph about the council's bus plan.</p>" * 3,
             body=f"Comment {n}",
             status=Comment.Status.APPROVED,
-            created=start + timedelta(minutes=n),
+            created_at=start + timedelta(minutes=n),
         )
         for n in range(50)
     )
@@ -65,7 +65,7 @@ def test_comment_with_an_error_lands_on_the_focused_error_summary(page, live_ser
 
 
 def test_reply_with_an_error_lands_on_the_reply_form(page, live_server, long_thread):
-    parent = make_comment(long_thread, name="Owen Pryce", created=timezone.now())
+    parent = make_comment(long_thread, name="Owen Pryce", created_at=timezone.now())
     page.goto(live_server.url + long_thread.get_absolute_url() + "?comments_page=2")
     page.get_by_role("link", name="Reply to Owen Pryce").click()
     form = page.locator("#comment-form")

@@ -33,7 +33,11 @@ def queue():
     # Newest first in the queue: the first listed here is the top row.
     return [
         make_comment(
-            article, name=name, body=body, status=Status.HELD, created=start - timedelta(minutes=n)
+            article,
+            name=name,
+            body=body,
+            status=Status.HELD,
+            created_at=start - timedelta(minutes=n),
         )  # fmt: skip
         for n, (name, body) in enumerate(bodies)
     ]
@@ -79,7 +83,7 @@ def test_one_click_and_keyboard_moderation(page, live_server, moderator, queue, 
     wait_for_status(page, queue[2], "Approved")
     decided = [Status.APPROVED, Status.SPAM, Status.APPROVED, Status.REJECTED, Status.HELD]
     assert statuses(queue) == decided
-    assert [a.by_id for c in queue[:4] for a in c.actions.all()] == [moderator.pk] * 4
+    assert [a.changed_by_id for c in queue[:4] for a in c.actions.all()] == [moderator.pk] * 4
     page.screenshot(path=screenshot_dir / "queue-desktop-decided.png", full_page=True)
 
     # Typing in the search box types; it does not moderate.

@@ -138,7 +138,7 @@ class Command(ArticlesLoadDemo):
             caching.retire_article_pages(*demo_articles.values_list("pk", flat=True))
 
 
-def _create(article, name, text, *, status, parent=None, created):
+def _create(article, name, text, *, status, parent=None, created_at):
     return Comment.objects.create(
         article=article,
         parent=parent,
@@ -146,7 +146,7 @@ def _create(article, name, text, *, status, parent=None, created):
         email=demo_email(name),
         body=text,
         status=status,
-        created=created,
+        created_at=created_at,
         ip_address="192.0.2.10",
     )
 
@@ -167,7 +167,12 @@ def load_comments(*, now):
         for name, text, replies in entries:
             created = now - timedelta(hours=48) + timedelta(minutes=37 * next(clock))
             comment = _create(
-                article, name, text, status=Comment.Status.APPROVED, parent=parent, created=created
+                article,
+                name,
+                text,
+                status=Comment.Status.APPROVED,
+                parent=parent,
+                created_at=created,
             )
             _audit(comment, "trusted mode")
             written += 1
@@ -185,7 +190,7 @@ def load_comments(*, now):
             name,
             text,
             status=Comment.Status.HELD,
-            created=now - timedelta(minutes=10 + 25 * minutes),
+            created_at=now - timedelta(minutes=10 + 25 * minutes),
         )
         Reason.objects.bulk_create(
             Reason(comment=comment, rule=rule, detail=detail) for rule, detail in reasons
@@ -194,7 +199,7 @@ def load_comments(*, now):
         written += 1
     name, text, report_reasons = REPORTED
     comment = _create(
-        flagship, name, text, status=Comment.Status.APPROVED, created=now - timedelta(hours=3)
+        flagship, name, text, status=Comment.Status.APPROVED, created_at=now - timedelta(hours=3)
     )
     _audit(comment, "trusted mode")
     Report.objects.bulk_create(
@@ -226,7 +231,7 @@ def load_benchmark(article, count, *, now):
             body=body,
             body_html=render_comment(body),
             status=Comment.Status.APPROVED,
-            created=start + timedelta(seconds=n),
+            created_at=start + timedelta(seconds=n),
         )
 
     parents = []

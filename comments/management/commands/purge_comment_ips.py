@@ -23,8 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run=False, **options):
         days = settings.NEWSROOM_COMMENTS_IP_RETENTION_DAYS
         cutoff = timezone.now() - timedelta(days=days)
-        old = Comment.objects.filter(created__lt=cutoff, ip_address__isnull=False)
-        old_reports = Report.objects.filter(created__lt=cutoff, ip_address__isnull=False)
+        old = Comment.objects.filter(created_at__lt=cutoff, ip_address__isnull=False)
+        old_reports = Report.objects.filter(created_at__lt=cutoff, ip_address__isnull=False)
         with transaction.atomic():
             count = old.count() if dry_run else old.update(ip_address=None)
             if not dry_run:
