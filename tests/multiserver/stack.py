@@ -228,7 +228,7 @@ class Stack:
         )
         return env
 
-    def start(self, timeout=30):
+    def start(self, timeout=90):
         started = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / f"{SETTINGS_MODULE}.py").write_text(SETTINGS_SOURCE)
