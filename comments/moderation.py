@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from articles.models import Article
-from newsroom import ratelimit
+from newsroom import ratelimit, spamtraps
 
 from . import caching, clusters, notifications, spamfilter, staffing, tasks
 from .models import (
@@ -33,6 +33,7 @@ from .sanitize import count_links, link_domains, render_comment
 
 Status = Comment.Status
 Rule = Reason.Rule
+TRAP_RULES = {spamtraps.HONEYPOT: Rule.HONEYPOT, spamtraps.TIMING: Rule.TIMING}
 
 
 class Refused(Exception):
@@ -122,7 +123,7 @@ class Submission:
     notify_replies: bool = False
     user: object = None
     ip_address: str | None = None
-    spam_trap: str = ""  # form.spam_reason()
+    spam_catch: spamtraps.Catch | None = None  # form.spam_catch()
     browser_key: str = ""  # commenter_key() of the browser's signed cookie
 
 
@@ -171,9 +172,9 @@ def check(submission, *, now=None):
     if desk.closes_comments:
         raise CommentsClosed(desk.reader_message(now))
 
-    if submission.spam_trap:
-        rule = Rule.HONEYPOT if "Honeypot" in submission.spam_trap else Rule.TIMING
-        verdict.add(rule, submission.spam_trap, Status.SPAM)
+    if submission.spam_catch:
+        rule = TRAP_RULES[submission.spam_catch.trap]
+        verdict.add(rule, submission.spam_catch.reason, Status.SPAM)
 
     rates = rate_limits()
     waits = [

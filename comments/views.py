@@ -79,7 +79,7 @@ def post_comment(request, article_id):
         notify_replies=data["notify_replies"],
         user=request.user,
         ip_address=client_ip(request),
-        spam_trap=form.spam_reason(),
+        spam_catch=form.spam_catch(),
         browser_key=browser_key,
     )
     try:

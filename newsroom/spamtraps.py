@@ -5,6 +5,7 @@ learns nothing. The timestamp is signed when the form is rendered, so it cannot 
 """
 
 import time
+from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
@@ -15,13 +16,25 @@ from django.views.decorators.http import require_GET
 
 SALT = "newsroom.spamtraps.rendered-at"
 
+# Which trap caught a submission: callers choose their rule by these codes, never by the words.
+HONEYPOT = "honeypot"
+TIMING = "timing"
+
+
+@dataclass(frozen=True)
+class Catch:
+    """A trap that caught a submission (HONEYPOT or TIMING) and why, in plain words."""
+
+    trap: str
+    reason: str
+
 
 def sign_render_time(now=None):
     return signing.dumps(int(time.time() if now is None else now), salt=SALT)
 
 
 class SpamTrapFormMixin(forms.Form):
-    """Add the honeypot and timestamp fields; call spam_reason() after is_valid()."""
+    """Add the honeypot and timestamp fields; call spam_catch() after is_valid()."""
 
     # Named like a real field so bots fill it; hidden from people by CSS and from assistive
     # technology by aria-hidden on its wrapper.
@@ -41,25 +54,26 @@ class SpamTrapFormMixin(forms.Form):
         """Return True if the form came from a cached page whose script never added the stamp."""
         return not self.cleaned_data.get("website") and not self.cleaned_data.get("rendered_at")
 
-    def spam_reason(self, now=None):
-        """Return why the submission looks automated, in plain words, or "" if it does not."""
+    def spam_catch(self, now=None):
+        """Return the Catch if the submission looks automated, else None."""
         now = time.time() if now is None else now
         if self.cleaned_data.get("website"):
-            return "Honeypot field was filled in"
+            return Catch(HONEYPOT, "Honeypot field was filled in")
         try:
             rendered = signing.loads(self.cleaned_data.get("rendered_at") or "", salt=SALT)
             rendered = float(rendered)
         except (signing.BadSignature, TypeError, ValueError):
-            return "Form timestamp missing or tampered with"
+            return Catch(TIMING, "Form timestamp missing or tampered with")
         elapsed = now - rendered
         if elapsed < settings.NEWSROOM_SPAM_MIN_SECONDS:
-            return (
+            return Catch(
+                TIMING,
                 f"Sent {max(elapsed, 0):.1f} s after the form was shown "
-                f"(minimum {settings.NEWSROOM_SPAM_MIN_SECONDS} s)"
+                f"(minimum {settings.NEWSROOM_SPAM_MIN_SECONDS} s)",
             )
         if elapsed > settings.NEWSROOM_SPAM_MAX_FORM_AGE:
-            return f"Form was {elapsed / 3600:.0f} hours old when sent"
-        return ""
+            return Catch(TIMING, f"Form was {elapsed / 3600:.0f} hours old when sent")
+        return None
 
 
 @never_cache

@@ -155,7 +155,7 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
         share.article = article
         share.idempotency_key = self.cleaned_data.get("idempotency_key")
         share.recipient_count = len(share.recipient_list)
-        if reason := self.spam_reason():
-            share.mark_spam(reason)
+        if catch := self.spam_catch():
+            share.mark_spam(catch.reason)
         share.save()
         return share

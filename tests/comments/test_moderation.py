@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from comments import moderation
 from comments.models import ArticlePolicy, Comment, ListEntry, ModerationAction, Reason
+from newsroom import spamtraps
 from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
@@ -53,17 +54,25 @@ def test_closed_article_refuses_and_stores_nothing(article):
 
 
 @pytest.mark.parametrize(
-    "trap, rule",
+    "catch, rule",
     [
-        ("Honeypot field was filled in", Rule.HONEYPOT),
-        ("Sent 0.4 s after the form was shown (minimum 3 s)", Rule.TIMING),
-        ("Form timestamp missing or tampered with", Rule.TIMING),
+        (spamtraps.Catch(spamtraps.HONEYPOT, "Honeypot field was filled in"), Rule.HONEYPOT),
+        (spamtraps.Catch(spamtraps.TIMING, "Sent 0.4 s after the form was shown"), Rule.TIMING),
+        (spamtraps.Catch(spamtraps.TIMING, "Form timestamp missing or tampered with"), Rule.TIMING),
     ],
 )
-def test_spam_traps_mark_spam_and_record_why(article, trap, rule):
-    comment = submit(article, spam_trap=trap)
+def test_spam_traps_mark_spam_and_record_why(article, catch, rule):
+    comment = submit(article, spam_catch=catch)
     assert comment.status == Status.SPAM
-    assert list(comment.reasons.values_list("rule", "detail")) == [(rule, trap)]
+    assert list(comment.reasons.values_list("rule", "detail")) == [(rule, catch.reason)]
+
+
+def test_the_rule_follows_the_trap_code_not_its_wording(article):
+    reworded = spamtraps.Catch(spamtraps.TIMING, "Honeypot? No: sent too fast")
+    comment = submit(article, spam_catch=reworded)
+    assert rules(comment) == [Rule.TIMING]
+    comment = submit(article, body="Another", spam_catch=spamtraps.Catch(spamtraps.HONEYPOT, "x"))
+    assert rules(comment) == [Rule.HONEYPOT]
 
 
 # --- Rate limits and duplicates -----------------------------------------------------------------

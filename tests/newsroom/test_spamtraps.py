@@ -3,7 +3,7 @@ import time
 from django import forms
 from django.core import signing
 
-from newsroom.spamtraps import SpamTrapFormMixin, sign_render_time
+from newsroom.spamtraps import HONEYPOT, TIMING, Catch, SpamTrapFormMixin, sign_render_time
 
 
 class NoteForm(SpamTrapFormMixin, forms.Form):
@@ -17,30 +17,31 @@ def submit(rendered_at, **extra):
 
 
 def test_a_person_filling_the_form_at_human_speed_passes():
-    assert submit(sign_render_time(time.time() - 20)).spam_reason() == ""
+    assert submit(sign_render_time(time.time() - 20)).spam_catch() is None
 
 
 def test_filled_honeypot_is_spam():
     form = submit(sign_render_time(time.time() - 20), website="http://spam.example")
-    assert form.spam_reason() == "Honeypot field was filled in"
+    assert form.spam_catch() == Catch(HONEYPOT, "Honeypot field was filled in")
 
 
 def test_posting_sooner_than_three_seconds_is_spam():
     rendered = 1_800_000_000
-    reason = submit(sign_render_time(rendered)).spam_reason(now=rendered + 1)
-    assert reason == "Sent 1.0 s after the form was shown (minimum 3 s)"
+    catch = submit(sign_render_time(rendered)).spam_catch(now=rendered + 1)
+    assert catch == Catch(TIMING, "Sent 1.0 s after the form was shown (minimum 3 s)")
 
 
 def test_a_form_older_than_two_days_is_spam():
-    reason = submit(sign_render_time(time.time() - 49 * 3600)).spam_reason()
-    assert reason == "Form was 49 hours old when sent"
+    catch = submit(sign_render_time(time.time() - 49 * 3600)).spam_catch()
+    assert catch == Catch(TIMING, "Form was 49 hours old when sent")
 
 
 def test_tampered_or_missing_timestamp_is_spam():
     forged = signing.dumps(int(time.time() - 20), salt="another-salt")
-    assert submit(forged).spam_reason() == "Form timestamp missing or tampered with"
-    assert submit("").spam_reason() == "Form timestamp missing or tampered with"
-    assert submit("1700000000").spam_reason() == "Form timestamp missing or tampered with"
+    tampered = Catch(TIMING, "Form timestamp missing or tampered with")
+    assert submit(forged).spam_catch() == tampered
+    assert submit("").spam_catch() == tampered
+    assert submit("1700000000").spam_catch() == tampered
 
 
 def test_an_unbound_form_carries_a_fresh_signed_timestamp():
