@@ -154,12 +154,6 @@ def rate_limits():
     return ratelimit.parse_rates(settings.NEWSROOM_COMMENTS_RATE_LIMITS)
 
 
-def _wait_words(seconds):
-    if seconds < 90:
-        return f"{seconds} seconds"
-    return f"{round(seconds / 60)} minutes"
-
-
 def check(submission, *, now=None):
     """Run the rules in order; return the Verdict or raise Refused. Stores nothing."""
     now = now or timezone.now()
@@ -187,7 +181,7 @@ def check(submission, *, now=None):
         wait = max(w for w in waits if w)
         raise RateLimited(
             f"You have posted a lot of comments in a short time. "
-            f"Please wait {_wait_words(wait)} and try again; your text is kept below.",
+            f"Please wait {ratelimit.describe_wait(wait)} and try again; your text is kept below.",
             retry_after=wait,
         )
 
@@ -486,7 +480,8 @@ def report(comment, *, reason, user=None, session_key="", ip_address=None):
         if wait:
             raise RateLimited(
                 f"You have sent a lot of reports in a short time. Please wait "
-                f"{_wait_words(wait)}; moderators are already looking at what you reported.",
+                f"{ratelimit.describe_wait(wait)}; moderators are already looking at what you "
+                "reported.",
                 retry_after=wait,
             )
     with transaction.atomic():

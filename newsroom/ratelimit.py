@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import ngettext
 
 from newsroom.cache import CacheUnavailable
 
@@ -133,3 +134,14 @@ def hit(scope, identifier, rates, *, now=None):
             wait = math.ceil((window + 1) * rate.seconds - now)
             retry_after = max(retry_after or 0, wait, 1)
     return retry_after
+
+
+def describe_wait(seconds):
+    """Return the wait hit() asked for in a reader's words: "45 seconds", "about 3 minutes"."""
+    if seconds < 90:
+        return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+    minutes = math.ceil(seconds / 60)
+    if minutes < 90:
+        return ngettext("about %(n)d minute", "about %(n)d minutes", minutes) % {"n": minutes}
+    hours = round(minutes / 60)
+    return ngettext("about %(n)d hour", "about %(n)d hours", hours) % {"n": hours}

@@ -1,5 +1,3 @@
-import math
-
 from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, transaction
@@ -10,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from articles.models import Article
 from articles.views import withdrawn_or_404
-from newsroom.ratelimit import client_ip, hit, parse_rates
+from newsroom import ratelimit
 
 from .delivery import queue_share
 from .forms import EmailShareForm
@@ -23,20 +21,12 @@ def get_shareable_article(slug):
 
 def share_retry_after(request, sender_email):
     """Count one share against the sender's IP and address; return seconds to wait, or None."""
-    ip = client_ip(request) or ""
-    ip_wait = hit("share-ip", ip, parse_rates(settings.NEWSROOM_SHARE_RATE_PER_IP))
-    sender_wait = hit(
-        "share-sender", sender_email, parse_rates(settings.NEWSROOM_SHARE_RATE_PER_SENDER)
-    )
+    ip = ratelimit.client_ip(request) or ""
+    ip_rates = ratelimit.parse_rates(settings.NEWSROOM_SHARE_RATE_PER_IP)
+    sender_rates = ratelimit.parse_rates(settings.NEWSROOM_SHARE_RATE_PER_SENDER)
+    ip_wait = ratelimit.hit("share-ip", ip, ip_rates)
+    sender_wait = ratelimit.hit("share-sender", sender_email, sender_rates)
     return max(ip_wait or 0, sender_wait or 0) or None
-
-
-def describe_wait(seconds):
-    minutes = math.ceil(seconds / 60)
-    if minutes < 90:
-        return ngettext("about %(n)d minute", "about %(n)d minutes", minutes) % {"n": minutes}
-    hours = round(minutes / 60)
-    return ngettext("about %(n)d hour", "about %(n)d hours", hours) % {"n": hours}
 
 
 # The form carries a fresh signed timestamp (spam trap), so it must never come from a cache.
@@ -54,7 +44,8 @@ def email_article(request, slug):
             return redirect("sharing:sent", slug=article.slug)
         retry_after = share_retry_after(request, form.cleaned_data["sender_email"])
         if retry_after:
-            context = {"article": article, "form": form, "wait": describe_wait(retry_after)}
+            wait = ratelimit.describe_wait(retry_after)
+            context = {"article": article, "form": form, "wait": wait}
             response = render(request, "sharing/email_share_form.html", context, status=429)
             response.headers["Retry-After"] = str(retry_after)
             return response

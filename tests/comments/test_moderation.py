@@ -3,11 +3,12 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from comments import moderation
 from comments.models import ArticlePolicy, Comment, ListEntry, ModerationAction, Reason
-from newsroom import spamtraps
+from newsroom import ratelimit, spamtraps
 from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
@@ -408,3 +409,25 @@ def test_ban_author_blocks_email_and_ip_and_marks_their_held_comments_spam(artic
     assert ModerationAction.objects.filter(changed_by=moderator, to_status=Status.SPAM).count() == 3
     # And the next comment from them is spam on arrival.
     assert submit(article, email="troll@example.org", body="I'm back").status == Status.SPAM
+
+
+def test_rate_limit_refusals_describe_the_wait_with_the_shared_words(article, settings):
+    settings.NEWSROOM_COMMENTS_RATE_LIMITS = "1/h"
+    settings.NEWSROOM_COMMENTS_REPORT_RATE_LIMITS = "1/h"
+    mid_hour = timezone.now().replace(minute=30, second=30)  # no window rolls over in the test
+    with (
+        time_machine.travel(mid_hour, tick=False),
+        mock.patch.object(ratelimit, "describe_wait", return_value="<the wait>") as describe,
+    ):
+        submit(article)
+        with pytest.raises(moderation.RateLimited) as comment_refused:
+            submit(article, body="Again")
+        moderation.report(make_comment(article), reason="spam", ip_address="198.51.100.60")
+        with pytest.raises(moderation.RateLimited) as report_refused:
+            moderation.report(make_comment(article), reason="spam", ip_address="198.51.100.60")
+    assert "Please wait <the wait> and try again" in comment_refused.value.message
+    assert "Please wait <the wait>; moderators" in report_refused.value.message
+    assert [c.args for c in describe.call_args_list] == [
+        (comment_refused.value.retry_after,),
+        (report_refused.value.retry_after,),
+    ]

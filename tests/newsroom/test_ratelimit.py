@@ -1,6 +1,6 @@
 import pytest
 
-from newsroom.ratelimit import Rate, client_ip, hit, parse_ip, parse_rates
+from newsroom.ratelimit import Rate, client_ip, describe_wait, hit, parse_ip, parse_rates
 
 
 @pytest.mark.parametrize(
@@ -106,3 +106,20 @@ def test_a_malformed_forwarded_address_falls_back_to_the_socket_address(rf, sett
 )
 def test_addresses_are_parsed_and_normalized(text, address):
     assert parse_ip(text) == address
+
+
+@pytest.mark.parametrize(
+    "seconds, words",
+    [
+        (1, "1 second"),
+        (45, "45 seconds"),
+        (89, "89 seconds"),
+        (90, "about 2 minutes"),
+        (3600, "about 60 minutes"),
+        (5340, "about 89 minutes"),
+        (5341, "about 2 hours"),
+        (72000, "about 20 hours"),
+    ],
+)
+def test_a_wait_is_described_in_seconds_then_minutes_then_hours(seconds, words):
+    assert describe_wait(seconds) == words

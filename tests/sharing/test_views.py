@@ -1,5 +1,6 @@
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -7,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
+from newsroom import ratelimit
 from newsroom.outbox.models import Message
 from sharing.models import EmailShare
 from tests.factories import make_article
@@ -195,6 +197,18 @@ def test_sixth_share_in_an_hour_from_one_ip_is_refused_with_429(client, article,
     response = client.post(email_url(article), share_post(sender_email="p9@example.net"))
     assert response.status_code == 302
     assert EmailShare.objects.count() == 6
+
+
+def test_a_refused_share_describes_the_wait_with_the_shared_words(
+    client, article, share_post, clock, settings
+):
+    settings.NEWSROOM_SHARE_RATE_PER_IP = "1/h"
+    assert client.post(email_url(article), share_post()).status_code == 302
+    with mock.patch.object(ratelimit, "describe_wait", return_value="<the wait>") as describe:
+        response = client.post(email_url(article), share_post(sender_email="p2@example.net"))
+    assert response.status_code == 429
+    assert "You can send again in &lt;the wait&gt;." in response.content.decode()
+    describe.assert_called_once_with(int(response.headers["Retry-After"]))
 
 
 def test_one_sender_address_is_limited_across_ips(client, article, share_post, clock):
