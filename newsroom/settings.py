@@ -396,9 +396,15 @@ NEWSROOM_OUTBOX_KEEP_DAYS = env_int("NEWSROOM_OUTBOX_KEEP_DAYS", 30)
 NEWSROOM_HEALTH_OUTBOX_MAX_AGE = env_int("NEWSROOM_HEALTH_OUTBOX_MAX_AGE", 3600)
 
 # Email this article (sharing app). Rates are "count/period" pairs (s, m, h or d), counted per
-# IP address and per sender address. Messages go through the outbox.
-NEWSROOM_SHARE_RATE_PER_IP = env_str("NEWSROOM_SHARE_RATE_PER_IP", "5/h,20/d")
-NEWSROOM_SHARE_RATE_PER_SENDER = env_str("NEWSROOM_SHARE_RATE_PER_SENDER", "5/h,20/d")
+# IP address and per sender address. Messages go through the outbox. Every rate limit is named
+# NEWSROOM_<what is counted>_RATE_LIMITS; these two were NEWSROOM_SHARE_RATE_PER_IP and
+# NEWSROOM_SHARE_RATE_PER_SENDER, names still read so that existing deployments keep their limits.
+NEWSROOM_SHARE_IP_RATE_LIMITS = env_str(
+    "NEWSROOM_SHARE_IP_RATE_LIMITS", env_str("NEWSROOM_SHARE_RATE_PER_IP", "5/h,20/d")
+)
+NEWSROOM_SHARE_SENDER_RATE_LIMITS = env_str(
+    "NEWSROOM_SHARE_SENDER_RATE_LIMITS", env_str("NEWSROOM_SHARE_RATE_PER_SENDER", "5/h,20/d")
+)
 NEWSROOM_SHARE_MAX_RECIPIENTS = env_int("NEWSROOM_SHARE_MAX_RECIPIENTS", 5)
 NEWSROOM_SHARE_NOTE_MAX_LENGTH = env_int("NEWSROOM_SHARE_NOTE_MAX_LENGTH", 300)
 NEWSROOM_SHARE_DELETE_RECIPIENTS = env_bool("NEWSROOM_SHARE_DELETE_RECIPIENTS", True)

@@ -22,8 +22,8 @@ def get_shareable_article(slug):
 def share_retry_after(request, sender_email):
     """Count one share against the sender's IP and address; return seconds to wait, or None."""
     ip = ratelimit.client_ip(request) or ""
-    ip_rates = ratelimit.parse_rates(settings.NEWSROOM_SHARE_RATE_PER_IP)
-    sender_rates = ratelimit.parse_rates(settings.NEWSROOM_SHARE_RATE_PER_SENDER)
+    ip_rates = ratelimit.parse_rates(settings.NEWSROOM_SHARE_IP_RATE_LIMITS)
+    sender_rates = ratelimit.parse_rates(settings.NEWSROOM_SHARE_SENDER_RATE_LIMITS)
     ip_wait = ratelimit.hit("share-ip", ip, ip_rates)
     sender_wait = ratelimit.hit("share-sender", sender_email, sender_rates)
     return max(ip_wait or 0, sender_wait or 0) or None

@@ -29,8 +29,8 @@ def _comments(settings):
     settings.NEWSROOM_SPAM_MIN_SECONDS = 0
     settings.NEWSROOM_COMMENTS_MODE = "post"
     settings.NEWSROOM_COMMENTS_RATE_LIMITS = "1000/m"
-    settings.NEWSROOM_SHARE_RATE_PER_IP = "1000/m"
-    settings.NEWSROOM_SHARE_RATE_PER_SENDER = "1000/m"
+    settings.NEWSROOM_SHARE_IP_RATE_LIMITS = "1000/m"
+    settings.NEWSROOM_SHARE_SENDER_RATE_LIMITS = "1000/m"
 
 
 @pytest.fixture

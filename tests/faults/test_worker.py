@@ -24,8 +24,8 @@ from .conftest import report
 pytestmark = [pytest.mark.postgres]
 
 STACK_ENV = {
-    "NEWSROOM_SHARE_RATE_PER_IP": "1000/h",
-    "NEWSROOM_SHARE_RATE_PER_SENDER": "1000/h",
+    "NEWSROOM_SHARE_IP_RATE_LIMITS": "1000/h",
+    "NEWSROOM_SHARE_SENDER_RATE_LIMITS": "1000/h",
     "NEWSROOM_OUTBOX_CLAIM_SECONDS": "30",
     "NEWSROOM_OUTBOX_SWEEP_SECONDS": "5",
 }

@@ -128,3 +128,37 @@ def test_mail_goes_out_under_the_site_name_and_pages_speak_its_language_by_defau
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["The Daily Example <newsroom@localhost>", "fr fr"]
+
+
+def test_rate_limits_share_one_naming_pattern_and_the_old_share_names_still_work():
+    # The spam filter's MAX_FP_RATE is a share of false positives, not a rate limit.
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(sorted(n for n in dir(s) if n.startswith('NEWSROOM_') and 'RATE' in n"
+        " and 'SPAM_FILTER' not in n));"
+        "print(s.NEWSROOM_SHARE_IP_RATE_LIMITS, s.NEWSROOM_SHARE_SENDER_RATE_LIMITS)"
+    )
+    result = run_python(
+        ["-c", code],
+        DJANGO_DEBUG="1",
+        NEWSROOM_SHARE_RATE_PER_IP="7/h",  # the old names, as deployments may still set them
+        NEWSROOM_SHARE_RATE_PER_SENDER="8/h",
+    )
+    assert result.returncode == 0, result.stderr
+    names, old_values = result.stdout.splitlines()
+    assert names == str(
+        [
+            "NEWSROOM_COMMENTS_RATE_LIMITS",
+            "NEWSROOM_COMMENTS_REPORT_RATE_LIMITS",
+            "NEWSROOM_SHARE_IP_RATE_LIMITS",
+            "NEWSROOM_SHARE_SENDER_RATE_LIMITS",
+        ]
+    )
+    assert old_values == "7/h 8/h"
+    result = run_python(
+        ["-c", code],
+        DJANGO_DEBUG="1",
+        NEWSROOM_SHARE_RATE_PER_IP="7/h",
+        NEWSROOM_SHARE_IP_RATE_LIMITS="9/h",  # the new name wins
+    )
+    assert result.stdout.splitlines()[1] == "9/h 5/h,20/d"

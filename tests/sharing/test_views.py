@@ -202,7 +202,7 @@ def test_sixth_share_in_an_hour_from_one_ip_is_refused_with_429(client, article,
 def test_a_refused_share_describes_the_wait_with_the_shared_words(
     client, article, share_post, clock, settings
 ):
-    settings.NEWSROOM_SHARE_RATE_PER_IP = "1/h"
+    settings.NEWSROOM_SHARE_IP_RATE_LIMITS = "1/h"
     assert client.post(email_url(article), share_post()).status_code == 302
     with mock.patch.object(ratelimit, "describe_wait", return_value="<the wait>") as describe:
         response = client.post(email_url(article), share_post(sender_email="p2@example.net"))
