@@ -409,24 +409,15 @@ NEWSROOM_SHARE_MAX_RECIPIENTS = env_int("NEWSROOM_SHARE_MAX_RECIPIENTS", 5)
 NEWSROOM_SHARE_NOTE_MAX_LENGTH = env_int("NEWSROOM_SHARE_NOTE_MAX_LENGTH", 300)
 NEWSROOM_SHARE_DELETE_RECIPIENTS = env_bool("NEWSROOM_SHARE_DELETE_RECIPIENTS", True)
 
+# Periodic jobs, run by `celery -A newsroom beat`. The outbox sends what is due and deletes what
+# it no longer needs; the moderators' digest picks up comments held while the last digest was
+# fresh; commenters' IP addresses are erased after the retention.
 CELERY_BEAT_SCHEDULE = {
     "outbox-send-due": {
         "task": "newsroom.outbox.tasks.send_due_messages",
         "schedule": NEWSROOM_OUTBOX_SWEEP_SECONDS,
     },
     "outbox-purge": {"task": "newsroom.outbox.tasks.purge_old_messages", "schedule": 24 * 3600},
-}
-
-# Distribution (feeds, sitemaps, structured data): the publication's language as an ISO 639 code
-# (Google News wants "en", not "en-gb"; by default LANGUAGE_CODE's) and its logo, a path under
-# static/ for JSON-LD.
-NEWSROOM_LANGUAGE = env_str("NEWSROOM_LANGUAGE", LANGUAGE_CODE.split("-")[0])
-NEWSROOM_PUBLISHER_LOGO = env_str("NEWSROOM_PUBLISHER_LOGO", "img/publisher-logo.png")
-
-# Comments' periodic jobs (run by `celery -A newsroom beat`): the moderators' digest picks up
-# comments held while the last digest was fresh; IP addresses are erased after the retention.
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "comments-moderation-digest": {
         "task": "comments.tasks.send_moderation_digest",
         "schedule": NEWSROOM_COMMENTS_DIGEST_SECONDS,
@@ -442,3 +433,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=21, minute=0),
     },
 }
+
+# Distribution (feeds, sitemaps, structured data): the publication's language as an ISO 639 code
+# (Google News wants "en", not "en-gb"; by default LANGUAGE_CODE's) and its logo, a path under
+# static/ for JSON-LD.
+NEWSROOM_LANGUAGE = env_str("NEWSROOM_LANGUAGE", LANGUAGE_CODE.split("-")[0])
+NEWSROOM_PUBLISHER_LOGO = env_str("NEWSROOM_PUBLISHER_LOGO", "img/publisher-logo.png")

@@ -1,5 +1,6 @@
 """Start-up configuration, checked in fresh interpreters with controlled environments."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+
+from newsroom.celery import app
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
@@ -162,3 +165,27 @@ def test_rate_limits_share_one_naming_pattern_and_the_old_share_names_still_work
         NEWSROOM_SHARE_IP_RATE_LIMITS="9/h",  # the new name wins
     )
     assert result.stdout.splitlines()[1] == "9/h 5/h,20/d"
+
+
+def test_the_beat_schedule_is_written_once_and_holds_every_periodic_job(settings):
+    tree = ast.parse((PROJECT_DIR / "newsroom" / "settings.py").read_text())
+    assignments = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and any(getattr(target, "id", None) == "CELERY_BEAT_SCHEDULE" for target in node.targets)
+    ]
+    assert len(assignments) == 1
+    assert "globals()" not in (PROJECT_DIR / "newsroom" / "settings.py").read_text()
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert {name: entry["task"] for name, entry in schedule.items()} == {
+        "outbox-send-due": "newsroom.outbox.tasks.send_due_messages",
+        "outbox-purge": "newsroom.outbox.tasks.purge_old_messages",
+        "comments-moderation-digest": "comments.tasks.send_moderation_digest",
+        "comments-purge-ips": "comments.tasks.purge_comment_ips",
+        "comments-forget-cluster-keys": "comments.tasks.forget_cluster_keys",
+        "comments-train-spam-filter": "comments.tasks.train_spam_filter",
+    }
+    app.loader.import_default_modules()  # the apps' tasks modules, as a worker loads them
+    assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
