@@ -1,11 +1,14 @@
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.apps import apps
+from django.core.management import CommandError, call_command, find_commands, get_commands
 from django.test import override_settings
 from django.utils import timezone
 
+from articles.models import Article
 from comments import moderation
 from comments.models import Comment, Reason, Report
 from tests.factories import make_article, make_comment
@@ -82,7 +85,7 @@ def load_demo(*args):
 
 def test_load_demo_writes_threads_held_and_reported_comments_idempotently():
     output = load_demo()
-    assert "Loaded 5 sections" in output and "demo comments" in output
+    assert "[3/3] comments: loaded 14 demo comments." in output
     counts = Comment.objects.status_counts()
     assert counts["held"] == 3 and counts["approved"] >= 10
     assert Comment.objects.filter(parent__isnull=False).exists()
@@ -90,6 +93,38 @@ def test_load_demo_writes_threads_held_and_reported_comments_idempotently():
     assert Comment.objects.filter(report_count__gt=0).exists()
     load_demo()
     assert Comment.objects.status_counts() == counts
+
+
+def test_load_demo_is_one_command_that_runs_each_apps_loader_in_order():
+    assert get_commands()["load_demo"] == "comments"
+    defining = [
+        config.name
+        for config in apps.get_app_configs()
+        if "load_demo" in find_commands(str(Path(config.path) / "management"))
+    ]
+    assert defining == ["comments"]
+
+    output = load_demo()
+    assert output.splitlines() == [
+        "[1/3] articles: loaded 5 sections, 5 authors, 9 articles.",
+        "[2/3] logins: left as they were (--no-accounts).",
+        "[3/3] comments: loaded 14 demo comments.",
+    ]
+    # On an empty database the comments found the articles they belong to.
+    assert Comment.objects.filter(article__slug="ministers-open-bilateral-dialogue").exists()
+
+
+def test_load_demo_dry_run_rolls_back_every_step():
+    output = load_demo("--dry-run", "--comments", "30")
+    assert "[3/3] comments: would load 14 demo comments, 30 benchmark comments on " in output
+    assert output.splitlines()[-1] == "Dry run: nothing was saved."
+    assert not Article.objects.exists() and not Comment.objects.exists()
+
+
+def test_load_demo_for_an_unknown_benchmark_article_refuses_and_saves_nothing():
+    with pytest.raises(CommandError, match="No article with the slug 'no-such-story'"):
+        load_demo("--comments", "10", "--article", "no-such-story")
+    assert not Article.objects.exists() and not Comment.objects.exists()
 
 
 def test_load_demo_benchmark_comments_with_replies_on_one_article():

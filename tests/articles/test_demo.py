@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
-from articles.management.commands.load_demo import ARTICLES
+from articles.demo import ARTICLES
 from articles.models import Article, ArticleAuthor, Author, Section
 
 FLAGSHIP = "ministers-open-bilateral-dialogue"
@@ -86,7 +86,7 @@ def test_running_twice_keeps_the_same_rows():
         "users": 3,
         "groups": 3,
     }
-    assert "Loaded 5 sections, 5 authors, 9 articles." in output
+    assert "[1/3] articles: loaded 5 sections, 5 authors, 9 articles." in output
 
 
 @pytest.mark.django_db
@@ -213,7 +213,7 @@ def test_no_accounts_loads_content_without_logins():
     assert not get_user_model().objects.exists()
     assert Article.objects.count() == 9
     assert "Demo logins (admin" not in output
-    assert "Demo logins left as they were (--no-accounts)." in output
+    assert "[2/3] logins: left as they were (--no-accounts)." in output
 
 
 @pytest.mark.django_db

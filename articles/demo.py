@@ -1,21 +1,19 @@
 """
-Load a small, fictional newsroom for development: sections, bylines, articles in every state
-(published, scheduled, in review, draft) and three staff logins (editor, moderator, writer)
-with fresh random passwords, in the groups the articles migrations create.
+The articles app's demo, loaded by `manage.py load_demo`: a small, fictional newsroom with
+sections, bylines, articles in every state (published, scheduled, in review, draft) and three
+staff logins (editor, moderator, writer) with fresh random passwords, in the groups the articles
+migrations create.
 
-Every person, place and quotation below is invented. Running the command again updates the same
-rows (keyed on slug and username) instead of adding new ones.
+Every person, place and quotation below is invented. Loading again updates the same rows (keyed
+on slug and username) instead of adding new ones.
 """
 
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.utils import timezone
+from django.core.management.base import CommandError
 
 from articles.models import Article, ArticleAuthor, Author, Section
 
@@ -418,6 +416,14 @@ ACCOUNTS = [
 ROLE_NAMES = sorted({group for _, group, _ in ACCOUNTS})
 
 
+def load(*, now):
+    """Create or update the demo sections, bylines and articles; say what was loaded."""
+    sections = load_sections()
+    authors = load_authors()
+    articles = load_articles(sections, authors, now=now)
+    return f"{len(sections)} sections, {len(authors)} authors, {len(articles)} articles"
+
+
 def load_sections():
     """Create or update the demo sections; return them by slug."""
     return {
@@ -462,8 +468,12 @@ def load_articles(sections, authors, *, now):
     return articles
 
 
-def load_accounts(authors):
-    """Give the demo staff logins new random passwords and their roles; return the logins."""
+def load_accounts():
+    """Give the demo staff logins new random passwords and their roles; return the logins.
+
+    Each login is a (username, password) pair; the writer also gets the demo byline it writes
+    under.
+    """
     groups = {group.name: group for group in Group.objects.filter(name__in=ROLE_NAMES)}
     missing = set(ROLE_NAMES) - set(groups)
     if missing:
@@ -486,57 +496,8 @@ def load_accounts(authors):
         user.groups.set([groups[group_name]])
         if author_slug:
             Author.objects.filter(user=user).exclude(slug=author_slug).update(user=None)
-            authors[author_slug].user = user
-            authors[author_slug].save(update_fields=["user"])
+            author = Author.objects.get(slug=author_slug)
+            author.user = user
+            author.save(update_fields=["user"])
         logins.append((username, password))
     return logins
-
-
-class Command(BaseCommand):
-    help = (
-        "Load fictional demo sections, authors and articles, and editor, moderator and writer "
-        "logins with new random passwords. Only runs with DEBUG on."
-    )
-
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--no-accounts",
-            action="store_true",
-            help="Load the content only; leave the demo logins alone.",
-        )
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Report what would be loaded, then roll everything back.",
-        )
-
-    def handle(self, *args, no_accounts=False, dry_run=False, **options):
-        # The passwords end up in the terminal and in shell history, which is fine on a
-        # laptop and never fine on a server; made-up stories do not belong on one either.
-        if not settings.DEBUG:
-            what = (
-                "made-up demo stories"
-                if no_accounts
-                else "made-up demo stories and accounts with printed passwords"
-            )
-            raise CommandError(f"load_demo loads {what}; it only runs with DJANGO_DEBUG=1.")
-
-        with transaction.atomic():
-            sections = load_sections()
-            authors = load_authors()
-            articles = load_articles(sections, authors, now=timezone.now())
-            logins = [] if no_accounts else load_accounts(authors)
-            if dry_run:
-                transaction.set_rollback(True)
-
-        counts = f"{len(sections)} sections, {len(authors)} authors, {len(articles)} articles"
-        if dry_run:
-            self.stdout.write(f"Dry run: would load {counts}; nothing was saved.")
-            return
-        self.stdout.write(f"Loaded {counts}.")
-        if no_accounts:
-            self.stdout.write("Demo logins left as they were (--no-accounts).")
-        elif logins:
-            self.stdout.write("Demo logins (admin at /admin/):")
-            for username, password in logins:
-                self.stdout.write(f"  {username:<10} {password}")
