@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
+from newsroom.admin import ReadOnlyAdminMixin, column
 from newsroom.middleware import CONTENT_SECURITY_POLICY
 
 from . import tasks, workflow
@@ -365,13 +366,8 @@ class ArticleAdmin(VersionAdmin):
     def byline(self, obj):
         return ", ".join(author.name for author in obj.byline_authors)
 
-    @admin.display(description="Held", ordering="held_count")
-    def held_comments(self, obj):
-        return obj.held_count
-
-    @admin.display(description="Comments", ordering="approved_count")
-    def approved_comments(self, obj):
-        return obj.approved_count
+    held_comments = column("held_count", description="Held", ordering="held_count")
+    approved_comments = column("approved_count", description="Comments", ordering="approved_count")
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, obj):
@@ -426,14 +422,14 @@ class ArticleAdmin(VersionAdmin):
 
     # --- Actions: the same workflow functions as the form's buttons ------------------------
 
-    def _run_step(self, request, queryset, step, done):
+    def _run_step(self, request, queryset, step, done, **options):
         moved, refused = 0, []
         for article in queryset:
             if not self.has_change_permission(request, article):
                 refused.append(f"“{article}” (not yours to change)")
                 continue
             try:
-                getattr(workflow, step)(article, by=request.user)
+                getattr(workflow, step)(article, by=request.user, **options)
             except (workflow.TransitionNotAllowed, PermissionDenied):
                 refused.append(f"“{article}” ({article.get_status_display().lower()})")
             else:
@@ -447,22 +443,7 @@ class ArticleAdmin(VersionAdmin):
 
     @admin.action(description="Publish now", permissions=["publish"])
     def publish_now(self, request, queryset):
-        moved, refused = 0, []
-        for article in queryset:
-            try:
-                workflow.publish(article, by=request.user, at=timezone.now())
-            except workflow.TransitionNotAllowed:
-                refused.append(f"“{article}”")
-            else:
-                moved += 1
-        if moved:
-            self.message_user(request, f"Published: {moved} article(s).", messages.SUCCESS)
-        if refused:
-            self.message_user(
-                request,
-                "Already live or taken down, left unchanged: " + "; ".join(refused) + ".",
-                messages.WARNING,
-            )
+        self._run_step(request, queryset, "publish", "Published", at=timezone.now())
 
     @admin.action(description="Unpublish", permissions=["publish"])
     def unpublish(self, request, queryset):
@@ -541,21 +522,12 @@ class ArticleAdmin(VersionAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["article", "from_status", "to_status", "changed_by", "changed_at", "note"]
     list_filter = ["to_status"]
     list_select_related = ["article", "changed_by"]
     search_fields = ["article__headline"]
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(EditorImage)

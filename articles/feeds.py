@@ -102,19 +102,17 @@ class ArticleFeed(Feed):
         return item.last_changed
 
 
-class SectionFeed(ArticleFeed):
-    """The newest published articles of one section."""
+class ArticlesOfFeed(ArticleFeed):
+    """The newest published articles of one section or one author, named by the URL's slug."""
 
-    feed_url_name = "articles:section-feed-rss"
+    of_model = None
+    of_lookup = None  # how an article names it
 
     def get_object(self, request, slug=None):
-        return get_object_or_404(Section, slug=slug)
+        return get_object_or_404(self.of_model, slug=slug)
 
     def title(self, obj):
         return f"{obj.name} | {settings.NEWSROOM_SITE_NAME}"
-
-    def description(self, obj):
-        return obj.description or f"The latest {obj.name} news from {settings.NEWSROOM_SITE_NAME}."
 
     def link(self, obj):
         return absolute_url(obj.get_absolute_url())
@@ -123,22 +121,29 @@ class SectionFeed(ArticleFeed):
         return absolute_url(reverse(self.feed_url_name, kwargs={"slug": obj.slug}))
 
     def articles(self, obj):
-        return super().articles(obj).filter(section=obj)
+        return super().articles(obj).filter(**{self.of_lookup: obj})
 
 
-class AuthorFeed(SectionFeed):
+class SectionFeed(ArticlesOfFeed):
+    """The newest published articles of one section."""
+
+    feed_url_name = "articles:section-feed-rss"
+    of_model = Section
+    of_lookup = "section"
+
+    def description(self, obj):
+        return obj.description or f"The latest {obj.name} news from {settings.NEWSROOM_SITE_NAME}."
+
+
+class AuthorFeed(ArticlesOfFeed):
     """The newest published articles with one author in the byline."""
 
     feed_url_name = "articles:author-feed-rss"
-
-    def get_object(self, request, slug=None):
-        return get_object_or_404(Author, slug=slug)
+    of_model = Author
+    of_lookup = "bylines__author"
 
     def description(self, obj):
         return f"The latest articles by {obj.name} in {settings.NEWSROOM_SITE_NAME}."
-
-    def articles(self, obj):
-        return Article.objects.published().filter(bylines__author=obj)
 
 
 class AtomArticleFeed(ArticleFeed):

@@ -27,6 +27,10 @@ urlpatterns = [
 
 # Distribution: feeds, sitemaps, robots.txt and search.
 feed = views.conditional_on_articles
+# What each sitemap view is given: the index, the news sitemap, one section's sitemap.
+sitemap_index = {"sitemaps": sitemaps.SITEMAPS, "sitemap_url_name": "articles:sitemap-section"}
+news_sitemap = {"sitemaps": sitemaps.NEWS_SITEMAPS, "template_name": "articles/sitemap_news.xml"}
+by_section = {"sitemaps": sitemaps.SITEMAPS, "template_name": "articles/sitemap.xml"}
 urlpatterns += [
     path("feed/rss/", feed(feeds.ArticleFeed()), name="feed-rss"),
     path("feed/atom/", feed(feeds.AtomArticleFeed()), name="feed-atom"),
@@ -34,24 +38,9 @@ urlpatterns += [
     path("section/<slug:slug>/feed/atom/", feed(feeds.AtomSectionFeed()), name="section-feed-atom"),
     path("author/<slug:slug>/feed/rss/", feed(feeds.AuthorFeed()), name="author-feed-rss"),
     path("author/<slug:slug>/feed/atom/", feed(feeds.AtomAuthorFeed()), name="author-feed-atom"),
-    path(
-        "sitemap.xml",
-        feed(sitemap_views.index),
-        {"sitemaps": sitemaps.SITEMAPS, "sitemap_url_name": "articles:sitemap-section"},
-        name="sitemap",
-    ),
-    path(
-        "sitemap-news.xml",
-        feed(sitemap_views.sitemap),
-        {"sitemaps": sitemaps.NEWS_SITEMAPS, "template_name": "articles/sitemap_news.xml"},
-        name="sitemap-news",
-    ),
-    path(
-        "sitemap-<section>.xml",
-        feed(sitemap_views.sitemap),
-        {"sitemaps": sitemaps.SITEMAPS, "template_name": "articles/sitemap.xml"},
-        name="sitemap-section",
-    ),
+    path("sitemap.xml", feed(sitemap_views.index), sitemap_index, name="sitemap"),
+    path("sitemap-news.xml", feed(sitemap_views.sitemap), news_sitemap, name="sitemap-news"),
+    path("sitemap-<section>.xml", feed(sitemap_views.sitemap), by_section, name="sitemap-section"),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),

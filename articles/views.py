@@ -47,26 +47,34 @@ class HomeView(ArticleListMixin, ListView):
         return context
 
 
-class SectionView(ArticleListMixin, ListView):
+class ArticlesOfView(ArticleListMixin, ListView):
+    """The published articles of one section or one author, named by the URL's slug.
+
+    The section or author is in the context under its model's name.
+    """
+
+    of_model = None
+    of_lookup = None  # how an article names it
+
+    def get_queryset(self):
+        self.of_object = get_object_or_404(self.of_model, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(**{self.of_lookup: self.of_object})
+
+    def get_context_data(self, **kwargs):
+        name = self.of_model._meta.model_name
+        return super().get_context_data(**{name: self.of_object}, **kwargs)
+
+
+class SectionView(ArticlesOfView):
     template_name = "articles/section_detail.html"
-
-    def get_queryset(self):
-        self.section = get_object_or_404(Section, slug=self.kwargs["slug"])
-        return super().get_queryset().filter(section=self.section)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(section=self.section, **kwargs)
+    of_model = Section
+    of_lookup = "section"
 
 
-class AuthorView(ArticleListMixin, ListView):
+class AuthorView(ArticlesOfView):
     template_name = "articles/author_detail.html"
-
-    def get_queryset(self):
-        self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
-        return super().get_queryset().filter(bylines__author=self.author)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(author=self.author, **kwargs)
+    of_model = Author
+    of_lookup = "bylines__author"
 
 
 # Where the comments go in an article page kept as a fragment (ArticleDetailView).
@@ -76,8 +84,17 @@ COMMENT_SLOTS = {
 }
 
 
-class ArticleDetailView(PublishedArticleMixin, DetailView):
-    """The article at its one canonical URL; staff editors also see unpublished previews.
+class EditorPreviewMixin:
+    """Let staff editors read an article before it is published, where readers will read it."""
+
+    def get_queryset(self):
+        if self.request.user.has_perm("articles.change_article"):
+            return Article.objects.with_byline()
+        return super().get_queryset()
+
+
+class ArticlePageMixin:
+    """One article's page at its one canonical URL, with its corrections.
 
     Rendered for the page cache, the page without its comments is a fragment kept until the
     site changes: a new or moderated comment re-renders the thread alone, without loading the
@@ -87,11 +104,7 @@ class ArticleDetailView(PublishedArticleMixin, DetailView):
     comments_in_fragment = True
 
     def get_queryset(self):
-        if self.request.user.has_perm("articles.change_article"):
-            queryset = Article.objects.with_byline()
-        else:
-            queryset = super().get_queryset()
-        return queryset.prefetch_related("corrections")
+        return super().get_queryset().prefetch_related("corrections")
 
     def get(self, request, *args, **kwargs):
         try:
@@ -152,6 +165,10 @@ class ArticleDetailView(PublishedArticleMixin, DetailView):
         return HttpResponse(html.replace(COMMENT_SLOTS["thread"], thread, 1))
 
 
+class ArticleDetailView(ArticlePageMixin, EditorPreviewMixin, PublishedArticleMixin, DetailView):
+    """The article; staff editors also see unpublished previews."""
+
+
 @require_safe
 def article_shortlink(request, slug):
     """Redirect a bare slug to the article's canonical URL."""
@@ -203,15 +220,14 @@ def article_preview(request, token):
     return _private_noindex(render(request, "articles/article_detail.html", context))
 
 
-class ArticlePrintView(ArticleDetailView):
-    """A print-friendly copy of a published article, under the article's own URL."""
+class ArticlePrintView(ArticlePageMixin, PublishedArticleMixin, DetailView):
+    """A print-friendly copy of a published article, under the article's own URL.
+
+    No editors' preview: nobody prints a draft.
+    """
 
     template_name = "articles/article_print.html"
     comments_in_fragment = False
-
-    def get_queryset(self):
-        # PublishedArticleMixin's queryset, skipping the editors' preview: nobody prints a draft.
-        return super(ArticleDetailView, self).get_queryset().prefetch_related("corrections")
 
     def get_canonical_path(self):
         return self.object.get_absolute_url() + "print/"

@@ -3,6 +3,25 @@
 from django.contrib import admin
 
 
+class ReadOnlyAdminMixin:
+    """Show rows the site writes itself: nobody adds or changes them in the admin, not even a
+    superuser, and nobody deletes them unless `can_delete` says so.
+
+    Serves model admins and inlines alike (an inline's own `can_delete` means the same).
+    """
+
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self.can_delete and super().has_delete_permission(request, obj)
+
+
 def column(attribute, *, description, ordering=None, spec=""):
     """Return an admin column that shows one attribute of the row, formatted by `spec` if given.
 

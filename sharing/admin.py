@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from newsroom.admin import ReadOnlyAdminMixin, column
 from newsroom.outbox.models import Message
 
 from .models import EmailShare, SharedArticle
@@ -84,7 +85,7 @@ class EmailShareAdmin(admin.ModelAdmin):
 
 
 @admin.register(SharedArticle)
-class SharedArticleAdmin(admin.ModelAdmin):
+class SharedArticleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Per article: how often readers emailed it, and how many visits those emails brought."""
 
     list_display = ["headline", "publish_at", "shares", "emails_sent", "visits"]
@@ -112,25 +113,11 @@ class SharedArticleAdmin(admin.ModelAdmin):
             .order_by(*self.get_ordering(request))
         )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="shares", ordering="shares")
     def shares(self, obj):
         url = reverse("admin:sharing_emailshare_changelist")
         query = urlencode({"article__id__exact": obj.pk})
         return format_html('<a href="{}?{}">{}</a>', url, query, obj.shares)
 
-    @admin.display(description="emails sent", ordering="emails_sent")
-    def emails_sent(self, obj):
-        return obj.emails_sent
-
-    @admin.display(description="visits from emailed links", ordering="visits")
-    def visits(self, obj):
-        return obj.visits
+    emails_sent = column("emails_sent", description="emails sent", ordering="emails_sent")
+    visits = column("visits", description="visits from emailed links", ordering="visits")

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from comments import caching, claims, moderation, sla
 from comments.models import SPAM_SCORE_ORDER, Comment, ModerationAction, Reason, Report
+from newsroom.admin import ReadOnlyAdminMixin
 
 from .columns import CommentColumns
 from .counts import CappedCountPaginator, count_of, forget_status_counts, status_counts
@@ -27,16 +28,9 @@ def _earlier_by_same_email(*statuses):
     )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
-    can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ReasonInline(ReadOnlyInline):

@@ -7,12 +7,15 @@ from django.utils.html import format_html
 
 from comments import clusters
 from comments.models import Comment, CommentCluster, SpamModel
-from newsroom.admin import column
+from newsroom.admin import ReadOnlyAdminMixin, column
 
 
 @admin.register(SpamModel)
-class SpamModelAdmin(admin.ModelAdmin):
-    """The spam filter's versions: what each learned from, how well, and how it did since."""
+class SpamModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The spam filter's versions: what each learned from, how well, and how it did since.
+
+    Versions come from training (Celery or `manage.py spam_filter train`), never by hand.
+    """
 
     list_display = [
         "__str__",
@@ -46,17 +49,12 @@ class SpamModelAdmin(admin.ModelAdmin):
         "features",
     ]
     readonly_fields = fields
+    can_delete = True
 
     def get_queryset(self, request):
         newest = SpamModel.objects.usable().values("version")[:1]
         in_use = ExpressionWrapper(Q(version=Subquery(newest)), output_field=BooleanField())
         return super().get_queryset(request).with_live_figures().annotate(is_in_use=in_use)
-
-    def has_add_permission(self, request):
-        return False  # trained by Celery or `manage.py spam_filter train`
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     recall = column("cv_recall", description="recall (cross-validated)", spec=".1%")
     fp_rate = column("cv_fp_rate", description="false positives (cross-validated)", spec=".2%")
@@ -80,25 +78,23 @@ class SpamModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(CommentCluster)
-class CommentClusterAdmin(admin.ModelAdmin):
-    """Spam waves, biggest news first: reject or spam a whole wave in one action."""
+class CommentClusterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Spam waves, biggest news first: reject or spam a whole wave in one action.
+
+    Waves form from comments, never by hand.
+    """
 
     list_display = ["__str__", "sample", "size", "senders", "held", "first_seen", "last_seen"]
     list_display_links = ["__str__"]
     actions = ["reject_waves", "spam_waves"]
     fields = ["sample", "size", "senders", "held", "link_domains", "first_seen", "last_seen"]
     readonly_fields = fields
+    can_delete = True
     list_per_page = 50
 
     def get_queryset(self, request):
         first = Comment.objects.filter(cluster=OuterRef("pk")).order_by("pk").values("body")[:1]
         return super().get_queryset(request).with_figures().annotate(sample_body=Subquery(first))
-
-    def has_add_permission(self, request):
-        return False  # waves form from comments
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_moderate_permission(self, request):
         return request.user.has_perm("comments.moderate_comment")

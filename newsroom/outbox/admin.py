@@ -2,12 +2,14 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import ngettext
 
+from newsroom.admin import ReadOnlyAdminMixin
+
 from .delivery import publish
 from .models import Message
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every email the site queued: whether it went, and why not; failed ones can be resent."""
 
     list_display = [
@@ -42,12 +44,7 @@ class MessageAdmin(admin.ModelAdmin):
         "sent_at",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # read-only record; "send again" is the one change (its own permission)
+    can_delete = True  # a record; "send again" is the one change (its own permission)
 
     def has_resend_permission(self, request):
         return request.user.has_perm("outbox.change_message")
