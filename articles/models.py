@@ -315,10 +315,6 @@ class Article(EditorTextModel):
             and self.publish_at <= (now or timezone.now())
         )
 
-    def is_withdrawn(self):
-        """Return True if an editor took the article down after publication."""
-        return self.status == self.Status.WITHDRAWN
-
     def is_scheduled(self, now=None):
         """Return True if the article is published with a publication time still to come."""
         return (

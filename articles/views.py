@@ -212,7 +212,7 @@ def article_preview(request, token):
         response = render(request, "articles/preview_expired.html", {"link": link}, status=410)
         return _private_noindex(response)
     article = link.article
-    if article.is_withdrawn():
+    if article.status == Article.Status.WITHDRAWN:
         # A take-down ends every way of reading the article.
         return _private_noindex(withdrawn_or_404(request, article.slug))
     article = Article.objects.with_byline().prefetch_related("corrections").get(pk=article.pk)

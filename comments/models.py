@@ -28,13 +28,6 @@ class CommentQuerySet(models.QuerySet):
             total=Count("pk"), top_level=Count("pk", filter=Q(parent__isnull=True))
         )
 
-    def status_counts(self):
-        """Return {status: count} for every status, in one grouped query."""
-        rows = self.order_by().values_list("status").annotate(n=Count("pk"))
-        counts = dict.fromkeys(Comment.Status.values, 0)
-        counts.update(rows)
-        return counts
-
     def page_number_of(self, comment):
         """Return the page of the article's comments on which the comment's thread starts."""
         root = comment.thread if comment.thread_id else comment
@@ -164,10 +157,6 @@ class Comment(models.Model):
 
     def get_absolute_url(self):
         return f"{self.article.get_absolute_url()}#comment-{self.pk}"
-
-    @property
-    def anchor(self):
-        return f"comment-{self.pk}"
 
     def is_public(self):
         """Return True if readers can see the comment."""
@@ -397,11 +386,6 @@ class StaffedShift(models.Model):
         return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
 
 
-class ListEntryQuerySet(models.QuerySet):
-    def of_kind(self, *kinds):
-        return self.filter(kind__in=kinds)
-
-
 class ListEntry(models.Model):
     """A moderator-edited entry on the blocked (→ spam) or watched (→ held) lists."""
 
@@ -427,8 +411,6 @@ class ListEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-
-    objects = ListEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "value"]
