@@ -20,10 +20,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from .models import ClusterKey, Comment, CommentCluster, ListEntry
+from .models import ClusterKey, Comment, CommentCluster
 from .sanitize import link_domains
 
 Status = Comment.Status
@@ -200,36 +199,3 @@ def cluster_link_domains(cluster):
     for body in cluster.comments.values_list("body", flat=True):
         domains += [d for d in clustering_domains(body) if d not in domains]
     return domains
-
-
-def reject_cluster(cluster, *, by, note=""):
-    """Reject every comment of the cluster that is not rejected already; return how many."""
-    from . import moderation  # the pipeline in moderation imports this module
-
-    with transaction.atomic():
-        count = 0
-        for comment in cluster.comments.exclude(status=Status.REJECTED).select_for_update():
-            moderation.reject(comment, by=by, note=note or f"Rejected with cluster {cluster.pk}")
-            count += 1
-        return count
-
-
-def spam_cluster(cluster, *, by, note=""):
-    """Mark every comment of the cluster spam and block its link domains; return
-    (comments marked, domains blocked)."""
-    from . import moderation
-
-    with transaction.atomic():
-        blocked = 0
-        for domain in cluster_link_domains(cluster):
-            _, created = ListEntry.objects.get_or_create(
-                kind=ListEntry.Kind.BLOCKED_LINK_DOMAIN,
-                value=domain,
-                defaults={"created_by": by, "note": f"Spam wave, cluster {cluster.pk}"},
-            )
-            blocked += created
-        count = 0
-        for comment in cluster.comments.exclude(status=Status.SPAM).select_for_update():
-            moderation.mark_spam(comment, by=by, note=note or f"Spam wave, cluster {cluster.pk}")
-            count += 1
-        return count, blocked

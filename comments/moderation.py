@@ -454,6 +454,35 @@ def ban_author(comment, *, by, note=""):
     return marked
 
 
+def reject_cluster(cluster, *, by, note=""):
+    """Reject every comment of the cluster that is not rejected already; return how many."""
+    with transaction.atomic():
+        count = 0
+        for comment in cluster.comments.exclude(status=Status.REJECTED).select_for_update():
+            reject(comment, by=by, note=note or f"Rejected with cluster {cluster.pk}")
+            count += 1
+        return count
+
+
+def spam_cluster(cluster, *, by, note=""):
+    """Mark every comment of the cluster spam and block its link domains; return
+    (comments marked, domains blocked)."""
+    with transaction.atomic():
+        blocked = 0
+        for domain in clusters.cluster_link_domains(cluster):
+            _, created = ListEntry.objects.get_or_create(
+                kind=ListEntry.Kind.BLOCKED_LINK_DOMAIN,
+                value=domain,
+                defaults={"created_by": by, "note": f"Spam wave, cluster {cluster.pk}"},
+            )
+            blocked += created
+        count = 0
+        for comment in cluster.comments.exclude(status=Status.SPAM).select_for_update():
+            mark_spam(comment, by=by, note=note or f"Spam wave, cluster {cluster.pk}")
+            count += 1
+        return count, blocked
+
+
 def report_rate_limits():
     return ratelimit.parse_rates(settings.NEWSROOM_COMMENTS_REPORT_RATE_LIMITS)
 

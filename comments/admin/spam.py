@@ -5,7 +5,7 @@ from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subqu
 from django.urls import reverse
 from django.utils.html import format_html
 
-from comments import clusters
+from comments import clusters, moderation
 from comments.models import Comment, CommentCluster, SpamModel
 from newsroom.admin import ReadOnlyAdminMixin, column
 
@@ -125,7 +125,7 @@ class CommentClusterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         description="Reject every comment of the selected waves", permissions=["moderate"]
     )
     def reject_waves(self, request, queryset):
-        count = sum(clusters.reject_cluster(c, by=request.user) for c in queryset)
+        count = sum(moderation.reject_cluster(c, by=request.user) for c in queryset)
         self.message_user(request, f"{count} comment{'s' if count != 1 else ''} rejected.")
 
     @admin.action(
@@ -135,7 +135,7 @@ class CommentClusterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def spam_waves(self, request, queryset):
         marked = blocked = 0
         for cluster in queryset:
-            m, b = clusters.spam_cluster(cluster, by=request.user)
+            m, b = moderation.spam_cluster(cluster, by=request.user)
             marked, blocked = marked + m, blocked + b
         self.message_user(
             request,

@@ -137,7 +137,7 @@ def test_spamming_a_cluster_marks_all_and_blocks_its_link_domains(moderator):
     wave_of(4)
     cluster = CommentCluster.objects.get()
 
-    marked, blocked = clusters.spam_cluster(cluster, by=moderator)
+    marked, blocked = moderation.spam_cluster(cluster, by=moderator)
 
     assert (marked, blocked) == (4, 1)
     assert set(Comment.objects.values_list("status", flat=True)) == {Status.SPAM}
@@ -151,7 +151,7 @@ def test_spamming_a_cluster_marks_all_and_blocks_its_link_domains(moderator):
 def test_rejecting_a_cluster_rejects_every_comment_without_blocking(moderator):
     wave_of(3)
 
-    assert clusters.reject_cluster(CommentCluster.objects.get(), by=moderator) == 3
+    assert moderation.reject_cluster(CommentCluster.objects.get(), by=moderator) == 3
 
     assert set(Comment.objects.values_list("status", flat=True)) == {Status.REJECTED}
     assert not ListEntry.objects.exists()
