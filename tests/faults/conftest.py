@@ -6,15 +6,10 @@ machine's shared Redis or another test run. Like the multiserver tests, they nee
 and run in CI's PostgreSQL pass; they print their counts (see `pytest -s` or the -rA summary).
 """
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
 from django.db import connection
 
 from tests.multiserver import stack as stack_module
-from tests.multiserver.conftest import database_url
 
 from .services import RedisServer
 
@@ -37,45 +32,25 @@ def fault_stack(request, django_db_setup, redis_server):
     if handler is not None:
         inbox.inbox = inbox.controller.handler = handler()
     inbox.start(), web_inbox.start()
-    module_env = {k: str(v) for k, v in getattr(request.module, "STACK_ENV", {}).items()}
-    workdir = Path(tempfile.mkdtemp(prefix="newsroom-faults-"))
-    running = stack_module.Stack(
-        database_url=database_url(connection.settings_dict),
-        redis_url=redis_server.url,
-        workdir=workdir,
-        web_env={**module_env, "EMAIL_PORT": str(web_inbox.port)},
-        worker_env={**module_env, "EMAIL_PORT": str(inbox.port)},
-    )
-    running.inbox, running.web_inbox = inbox, web_inbox
-    failed_before = request.session.testsfailed
     try:
-        running.start()
-        yield running
+        with stack_module.module_stack(
+            request, redis_url=redis_server.url, inbox=inbox, web_inbox=web_inbox, label="faults"
+        ) as running:
+            yield running
     finally:
-        running.stop()
         inbox.stop()
         web_inbox.stop()
-    if request.session.testsfailed > failed_before:
-        print(f"\n[faults] logs kept in {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture
 def servers(fault_stack, transactional_db, request):
-    stack_module.clear_stack_cache(fault_stack.redis_url)
-    fault_stack.inbox.clear()
-    fault_stack.web_inbox.clear()
-    request.node.multiserver_stack = fault_stack  # logs in a failure's report
-    return fault_stack.servers
+    return stack_module.ready_servers(fault_stack, request)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    stack = getattr(item, "multiserver_stack", None)
-    if stack is not None and report.failed:
-        report.sections.append(("fault stack logs", stack.logs()))
+    stack_module.add_stack_logs(item, report, "fault stack logs")
     return report
 
 

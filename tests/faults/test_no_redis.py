@@ -18,7 +18,6 @@ import pytest
 from django.db import connection
 
 from tests.factories import make_article
-from tests.multiserver.conftest import database_url
 from tests.multiserver.stack import (
     BASE_DIR,
     BIN,
@@ -29,6 +28,7 @@ from tests.multiserver.stack import (
     Process,
     Stack,
     comment_values,
+    database_url,
     find_form,
     free_port,
 )

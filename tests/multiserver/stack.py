@@ -14,14 +14,17 @@ Every process runs in its own process group and is stopped, with its children, b
 server logs are kept in files and their tails shown when something goes wrong.
 """
 
+import contextlib
 import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -93,6 +96,71 @@ def flush_stack_redis(redis_url):
         client.flushdb()
     finally:
         client.close()
+
+
+# --- A stack per test module, as the multiserver and fault tests' fixtures run it -------------
+
+
+def database_url(settings_dict):
+    """Return a postgres:// URL for the test database the servers should use."""
+    from urllib.parse import quote
+
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{credentials}{host}:{port}/{settings_dict['NAME']}"
+
+
+@contextlib.contextmanager
+def module_stack(request, *, redis_url, inbox, web_inbox, label):
+    """Run a Stack for the requesting test module, with its STACK_ENV in every process.
+
+    The logs are kept (and their folder printed) when one of the module's tests failed, or when
+    NEWSROOM_MULTISERVER_KEEP_LOGS is set; `label` names the folder and the printed lines.
+    """
+    from django.db import connection
+
+    module_env = {k: str(v) for k, v in getattr(request.module, "STACK_ENV", {}).items()}
+    workdir = Path(tempfile.mkdtemp(prefix=f"newsroom-{label}-"))
+    running = Stack(
+        database_url=database_url(connection.settings_dict),
+        redis_url=redis_url,
+        workdir=workdir,
+        web_env={**module_env, "EMAIL_PORT": str(web_inbox.port)},
+        worker_env={**module_env, "EMAIL_PORT": str(inbox.port)},
+    )
+    running.inbox, running.web_inbox = inbox, web_inbox
+    failed_before = request.session.testsfailed
+    try:
+        running.start()
+        print(f"\n[{label}] stack up in {running.startup_seconds:.1f} s, logs in {workdir}")
+        yield running
+    finally:
+        running.stop()
+    keep = os.environ.get("NEWSROOM_MULTISERVER_KEEP_LOGS", "") in {"1", "true", "yes"}
+    if keep or request.session.testsfailed > failed_before:
+        print(f"\n[{label}] logs kept in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def ready_servers(stack, request):
+    """Return the stack's app servers with an empty site cache and empty inboxes; a failure's
+    report then shows the stack's logs (see add_stack_logs)."""
+    clear_stack_cache(stack.redis_url)
+    stack.inbox.clear()
+    stack.web_inbox.clear()
+    request.node.multiserver_stack = stack
+    return stack.servers
+
+
+def add_stack_logs(item, report, title):
+    """Add the tails of the servers' and the worker's logs to a failed test's report."""
+    stack = getattr(item, "multiserver_stack", None)
+    if stack is not None and report.failed:
+        report.sections.append((title, stack.logs()))
 
 
 # --- Email: a real SMTP server in this process --------------------------------------------------
