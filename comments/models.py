@@ -464,13 +464,14 @@ class SpamModelQuerySet(models.QuerySet):
             comment=OuterRef("pk"), changed_by__isnull=False, to_status=Comment.Status.APPROVED
         )
         return self.annotate(
-            held=_count_of(held),
-            held_then_approved=_count_of(held.filter(Exists(approved_by_person))),
-            scored_ham=_count_of(scored.filter(status=Comment.Status.APPROVED)),
+            held=count_of(held),
+            held_then_approved=count_of(held.filter(Exists(approved_by_person))),
+            scored_ham=count_of(scored.filter(status=Comment.Status.APPROVED)),
         )
 
 
-def _count_of(queryset):
+def count_of(queryset):
+    """Return a subquery counting the queryset's rows (0 when none)."""
     count = queryset.order_by().values(n=Func(template="COUNT(*)", output_field=IntegerField()))
     return Coalesce(Subquery(count), 0)
 

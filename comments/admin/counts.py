@@ -2,11 +2,10 @@
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Func, IntegerField, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Subquery
 from django.utils.functional import cached_property
 
-from comments.models import Comment, ModerationAction
+from comments.models import Comment, ModerationAction, count_of
 from newsroom.cache import CacheUnavailable
 
 Status = Comment.Status
@@ -26,12 +25,6 @@ def _newest_ids():
         action=Subquery(ModerationAction.objects.order_by("-pk").values("pk")[:1]),
     )[:1]
     return tuple(newest[0].values()) if newest else (None, None)
-
-
-def count_of(queryset):
-    """Return a subquery counting the queryset's rows (0 when none)."""
-    count = queryset.order_by().values(n=Func(template="COUNT(*)", output_field=IntegerField()))
-    return Coalesce(Subquery(count), 0)
 
 
 def status_counts():

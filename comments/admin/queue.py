@@ -8,11 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comments import caching, claims, moderation, sla
-from comments.models import SPAM_SCORE_ORDER, Comment, ModerationAction, Reason, Report
+from comments.models import SPAM_SCORE_ORDER, Comment, ModerationAction, Reason, Report, count_of
 from newsroom.admin import ReadOnlyAdminMixin
 
 from .columns import CommentColumns
-from .counts import CappedCountPaginator, count_of, forget_status_counts, status_counts
+from .counts import CappedCountPaginator, forget_status_counts, status_counts
 from .filters import ArticleFilter, ClusterFilter, ReasonFilter, SpamScoreFilter, StatusFilter
 from .views import QueuePages
 
