@@ -124,14 +124,16 @@ class ArticleQuerySet(models.QuerySet):
     def front_page(self, *, latest=6, per_section=3):
         """Return the front page's stories: the lead (the newest editor's pick, else the newest
         story), the next `latest` newest, and up to `per_section` newest of each section beyond
-        those, as (lead, latest, {section: [articles]}) in a fixed number of queries."""
-        lead = self.filter(is_front_lead=True).order_by("-publish_at", "-pk").first()
-        newest = list(self.order_by("-publish_at", "-pk")[: latest + 1])
+        those, as (lead, latest, {section: [articles]}) in a fixed number of queries, with
+        their bylines fetched once for all of them."""
+        stories = self.select_related("section").prefetch_related(None)
+        lead = stories.filter(is_front_lead=True).order_by("-publish_at", "-pk").first()
+        newest = list(stories.order_by("-publish_at", "-pk")[: latest + 1])
         if lead is None and newest:
             lead = newest[0]
         newest = [article for article in newest if article != lead][:latest]
         shown = [article.pk for article in [lead, *newest] if article is not None]
-        ranked = self.exclude(pk__in=shown).annotate(
+        ranked = stories.exclude(pk__in=shown).annotate(
             rank=models.Window(
                 RowNumber(),
                 partition_by="section",
@@ -143,15 +145,20 @@ class ArticleQuerySet(models.QuerySet):
             "section__order", "section__name", "rank"
         ):
             by_section.setdefault(article.section, []).append(article)
+        everyone = [article for article in [lead, *newest] if article is not None]
+        everyone += [article for articles in by_section.values() for article in articles]
+        models.prefetch_related_objects(everyone, _bylines())
         return lead, newest, by_section
 
     def with_byline(self):
         """Fetch what a byline and an article link need, in a fixed number of queries."""
-        return self.select_related("section").prefetch_related(
-            models.Prefetch(
-                "bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("order")
-            )
-        )
+        return self.select_related("section").prefetch_related(_bylines())
+
+
+def _bylines():
+    return models.Prefetch(
+        "bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("order")
+    )
 
 
 # The SQL twins of Article.first_published and .last_changed (see ArticleQuerySet.with_dates).

@@ -4,7 +4,8 @@ Run from the repository root with `make bench` (or `.venv/bin/python -m bench.ru
 PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/newsroom_bench; that
 database is dropped and recreated on every run), Redis (BENCH_REDIS_URL, default
 redis://127.0.0.1:6379/5; that one database number is flushed at the start and the end of every
-run) and wrk (`apt-get install -y wrk`).
+run) and wrk (`apt-get install -y wrk`). BENCH_SECONDS (default 10) sets the seconds of load per
+page; a run with 1 or 2 is a quick check that the benchmark works, not a measurement.
 
 With BENCH_SPAM_MODEL=1 a spam filter model trained on tests/data/sms_spam_collection.csv is
 stored before the servers start, so every comment POST is scored; without it none is (compare
@@ -74,9 +75,12 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 ARTICLE = "ministers-open-bilateral-dialogue"
 ARTICLE_COMMENTS = 200
 QUEUE_COMMENTS = 100_000
-WRK = ["-t1", "-c8", "-d10s", "--timeout", "10s", "--latency"]  # readers' pages
-WRK_FEW = ["-t1", "-c2", "-d10s", "--timeout", "10s", "--latency"]  # comment POSTs, moderators
-WARM_UP = ["-t1", "-c2", "-d2s", "--timeout", "10s"]
+# Seconds of load per page (BENCH_SECONDS, default 10): a smaller number is a smoke run that
+# checks the benchmark still works, not a measurement.
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+WRK = ["-t1", "-c8", f"-d{SECONDS}s", "--timeout", "10s", "--latency"]  # readers' pages
+WRK_FEW = ["-t1", "-c2", f"-d{SECONDS}s", "--timeout", "10s", "--latency"]  # POSTs, moderators
+WARM_UP = ["-t1", "-c2", f"-d{min(SECONDS, 2)}s", "--timeout", "10s"]
 HOST = "127.0.0.1"
 
 

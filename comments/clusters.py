@@ -79,11 +79,22 @@ def domain_key(domain):
     return _stable_hash(domain, b"domain")
 
 
+@dataclass(frozen=True)
+class Member:
+    """What a wave needs of an earlier comment (a lean row: a wave may meet hundreds of keys)."""
+
+    pk: int
+    body: str
+    email: str
+    ip_address: str | None
+    cluster_id: int | None
+
+
 @dataclass
 class Wave:
     """Earlier comments a new one is part of a wave with."""
 
-    members: list = field(default_factory=list)  # Comment rows
+    members: list = field(default_factory=list)  # Member rows
     domains: list = field(default_factory=list)
     similar_text: bool = False
     senders: int = 1
@@ -125,14 +136,21 @@ def find_wave(print_, *, email, ip_address, now=None):
     since = (now or timezone.now()) - timedelta(hours=settings.NEWSROOM_COMMENTS_CLUSTER_HOURS)
     hits = (
         ClusterKey.objects.filter(key__in=list(print_.keys), created_at__gte=since)
-        .select_related("comment")
-        .order_by("-created_at")[:MAX_CANDIDATES]
+        .order_by("-created_at")
+        .values_list(
+            "key",
+            "comment_id",
+            "comment__body",
+            "comment__email",
+            "comment__ip_address",
+            "comment__cluster_id",
+        )[:MAX_CANDIDATES]
     )
     mine = shingles(print_.text)
     members, domains, similar_text = {}, set(), False
     matched_keys = {}
-    for hit in hits:  # one comment meets this one in up to BANDS keys: check it once
-        matched_keys.setdefault(hit.comment_id, (hit.comment, []))[1].append(print_.keys[hit.key])
+    for key, *row in hits:  # one comment meets this one in up to BANDS keys: check it once
+        matched_keys.setdefault(row[0], (Member(*row), []))[1].append(print_.keys[key])
     for comment, kinds in matched_keys.values():
         linked = {kind for kind in kinds if kind != "text"}
         if len(linked) < len(kinds):  # a shared band: check that the texts really are alike

@@ -199,6 +199,24 @@ def site_fragment(request, name, render):
     return kept["value"]
 
 
+def remembered(key, render):
+    """Return `render()`, kept in this worker's memory under `key`: everything the HTML shows.
+
+    For HTML that is a function of rows already loaded (an article's card): a changed row makes
+    another key, so a kept copy is exact without any generation, and a site change re-renders
+    only what changed. `key` must be hashable and name every input of `render`.
+    """
+    if not memory.max_bytes:
+        return render()
+    key = ("remembered", *key)
+    kept = memory.get(key)
+    if kept is None:
+        kept = {"value": render(), "encodings": {}}
+        kept["size"] = len(kept["value"])
+        memory.put(key, kept)
+    return kept["value"]
+
+
 def valid_until(request, moment):
     """Keep the page being rendered in the cache no later than `moment` (a datetime)."""
     if moment is None:

@@ -1,24 +1,43 @@
 """What a queue row shows, and the read-only parts of a comment's page."""
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
+from django.utils.translation import gettext
 
 from comments.models import Comment
+from newsroom.reversing import cached_reverse
 
 from .views import BAN
 
 Status = Comment.Status
 THREAD_CONTEXT_LIMIT = 50
 AUTHOR_HISTORY_LIMIT = 20
+_PK = 2_147_483_647  # reversed once per process, then replaced by each row's pk
+
+
+def _row_url(viewname, pk, *, argument="object_id"):
+    """Return the admin URL of one comment, reversed once per process: a queue page links 100."""
+    return cached_reverse(viewname, kwargs={argument: _PK}).replace(str(_PK), str(pk), 1)
 
 
 class CommentColumns:
     """The moderation queue's columns and the comment page's read-only fields."""
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, comment):
+        # The admin's own markup, without its widget template: rendering that once per row was
+        # a sixth of the queue's time.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            comment.pk,
+            format_html(gettext("Select this object for an action - {}"), str(comment)),
+        )
 
     @admin.display(description="comment")
     def excerpt(self, comment):
@@ -39,7 +58,7 @@ class CommentColumns:
             comment.name,
             comment.email or "—",
             record,
-            reverse("admin:comments_comment_change", args=[comment.pk]),
+            _row_url("admin:comments_comment_change", comment.pk),
         )
 
     @admin.display(description="article")
@@ -89,7 +108,7 @@ class CommentColumns:
     def row_actions(self, comment):
         # Buttons of the changelist form that post to this row's own URL instead (formaction):
         # no nested forms, the form's CSRF token goes along, and it works without JavaScript.
-        url = reverse("admin:comments_comment_moderate", args=[comment.pk])
+        url = _row_url("admin:comments_comment_moderate", comment.pk, argument="pk")
         url = f"{url}?seen={comment.status}"
         buttons = [
             ("approve", Status.APPROVED, "Approve", "a"),
@@ -177,7 +196,7 @@ class CommentColumns:
                 '<li><a href="{}">{}</a> · <strong>{}</strong> on “{}”: {}</li>',
                 (
                     (
-                        reverse("admin:comments_comment_change", args=[each.pk]),
+                        _row_url("admin:comments_comment_change", each.pk),
                         f"{timezone.localtime(each.created_at):%Y-%m-%d %H:%M %Z}",
                         each.get_status_display(),
                         each.article.headline,

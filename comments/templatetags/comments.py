@@ -20,7 +20,7 @@ def approved_counts(article):
     """Return the article's approved and top-level approved counts, one query per page view."""
     counts = getattr(article, "_approved_comment_counts", None)
     if counts is None:
-        counts = article.comments.approved().counts()
+        counts = Comment.objects.approved().filter(article_id=article.pk).counts()
         article._approved_comment_counts = counts
     return counts
 
@@ -77,15 +77,16 @@ def comment_thread(context, article):
             pagecache.valid_until(request, desk.changes_at)  # the desk opens or closes then
     if counts["top_level"]:
         paginator = Paginator(
-            article.comments.approved()
+            Comment.objects.approved()
+            .filter(article_id=article.pk)
             .top_level()
             .order_by("created_at", "pk")
-            .values(*ThreadComment.FIELDS),
+            .values_list(*ThreadComment.FIELDS),
             settings.NEWSROOM_COMMENTS_PER_PAGE,
         )
         paginator.count = counts["top_level"]  # known already: no second COUNT query
         thread.page = paginator.get_page(params.get("comments_page"))
-        thread.comments = _with_replies([ThreadComment(**row) for row in thread.page.object_list])
+        thread.comments = _with_replies([ThreadComment(*row) for row in thread.page.object_list])
     if request is not None:
         thread.pending = pending.for_article(request.session, article)
     if thread.is_open:
@@ -135,14 +136,14 @@ def _blank_shared_form():
 
 
 class ThreadComment:
-    """What the thread shows of an approved comment: one row of a lean `values()` query."""
+    """What the thread shows of an approved comment: one row of a lean `values_list()` query."""
 
     FIELDS = ("pk", "name", "created_at", "body_html", "depth", "parent_id")
     __slots__ = (*FIELDS, "children")
 
-    def __init__(self, **row):
-        for name in self.FIELDS:
-            setattr(self, name, row[name])
+    def __init__(self, pk, name, created_at, body_html, depth, parent_id):
+        self.pk, self.name, self.created_at, self.body_html = pk, name, created_at, body_html
+        self.depth, self.parent_id = depth, parent_id
         self.children = []
 
     def can_have_replies(self):
@@ -155,11 +156,11 @@ def _with_replies(top_level):
     if not top_level:
         return top_level
     replies = [
-        ThreadComment(**row)
+        ThreadComment(*row)
         for row in Comment.objects.approved()
         .filter(thread_id__in=list(by_id))
         .order_by("created_at", "pk")
-        .values(*ThreadComment.FIELDS)
+        .values_list(*ThreadComment.FIELDS)
     ]
     for reply in replies:
         by_id[reply.pk] = reply

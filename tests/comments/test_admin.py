@@ -380,3 +380,14 @@ def test_change_page_shows_the_thread_and_the_authors_earlier_comments(moderator
     assert thread.index("Where will the depot go?") < thread.index("Next to the river.")
     assert 'aria-current="true"><strong>Reader' in thread
     assert "<strong>Rejected</strong> on “Bridge”: An earlier rant" in html
+
+
+def test_queue_rows_select_with_the_admins_own_checkbox_markup(moderator_client):
+    from django.contrib import admin
+
+    comment = make_comment(status=Status.HELD, name='Asha "A&B" <Rao>')
+    queue = admin.site._registry[Comment]
+    ours = queue.action_checkbox(comment)
+    assert ours == admin.ModelAdmin.action_checkbox(queue, comment)  # the widget's rendering
+    assert ours in moderator_client.get(CHANGELIST).content.decode()
+    assert ours.startswith('<input type="checkbox" name="_selected_action" value=')

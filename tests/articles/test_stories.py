@@ -1,0 +1,82 @@
+"""Cards kept in a worker's memory by what they show (articles/templatetags/stories.py)."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from articles.models import Article
+from newsroom import pagecache
+from tests.factories import make_article, make_author, make_section
+
+pytestmark = pytest.mark.django_db
+
+CARD = "articles/_article_card.html"
+
+
+def cards_rendered(response):
+    return sum(template.name == CARD for template in response.templates)
+
+
+def front_page_stories():
+    section = make_section(name="Nation")
+    reporter = make_author(name="Meera Iyer")
+    now = timezone.now()
+    return [
+        make_article(section=section, authors=[reporter], publish_at=now - timedelta(hours=n))
+        for n in range(1, 5)
+    ]
+
+
+def test_a_site_change_renders_again_only_the_cards_whose_rows_changed(client):
+    stories = front_page_stories()
+    assert cards_rendered(client.get("/")) == 3  # the lead is not a card
+
+    pagecache.invalidate_site()  # what any edit does: the page is rendered again…
+    response = client.get("/")
+    assert response["X-Page-Cache"] == "miss"
+    assert cards_rendered(response) == 0  # …from the cards this worker kept
+
+    Article.objects.filter(pk=stories[1].pk).update(headline="A new headline")
+    pagecache.invalidate_site()
+    response = client.get("/")
+    assert cards_rendered(response) == 1
+    assert "A new headline" in response.content.decode()
+
+
+def test_a_renamed_section_or_author_shows_on_every_kept_card(client):
+    stories = front_page_stories()
+    client.get("/")
+
+    stories[0].section.name = "The Nation"
+    stories[0].section.save()  # retires the site generation, as every edit does
+    html = client.get("/").content.decode()
+    assert re.findall(r'article-card-section"><a href="[^"]*">([^<]*)<', html) == ["The Nation"] * 4
+
+    author = stories[0].bylines.get().author
+    author.name = "Meera Iyer-Rao"
+    author.save()
+    html = client.get("/").content.decode()
+    assert html.count("Meera Iyer-Rao") == 4
+
+
+def test_a_card_shows_its_picture_once_the_renditions_are_built(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 900), (40, 90, 160)).save(buffer, "JPEG")
+    make_article()  # the lead
+    pictured = make_article(
+        lead_image=SimpleUploadedFile("river.jpg", buffer.getvalue()),
+        lead_image_alt="A river at dawn",
+        publish_at=timezone.now() - timedelta(hours=2),
+    )
+    assert "picture-placeholder" in client.get("/").content.decode()
+
+    pictured.build_renditions()
+    pagecache.invalidate_site()  # as tasks.build_renditions does
+    html = client.get("/").content.decode()
+    assert "picture-placeholder" not in html and "river-card" in html
