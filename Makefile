@@ -5,8 +5,12 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Languages we ship a translation catalogue for (locale/<code>/); the templates are in English.
+LANGUAGES ?= hi
+# Where makemessages and compilemessages do not look: installed packages, tools, our tests.
+I18N_IGNORE := --ignore=.venv --ignore=node_modules --ignore=tests --ignore=audit --ignore=bench --ignore=var
 
-.PHONY: run test lint format migrations-check collectstatic bench bench-faults loadtest audit clean
+.PHONY: run test lint format migrations-check messages compilemessages collectstatic bench bench-faults loadtest audit clean
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -44,6 +48,15 @@ format: $(VENV)/.installed-dev
 
 migrations-check: $(VENV)/.installed
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+## messages: update locale/<lang>/LC_MESSAGES/django.po from the marked strings (GNU gettext)
+messages: $(VENV)/.installed
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages $(addprefix -l ,$(LANGUAGES)) --add-location=file \
+		--no-obsolete $(I18N_IGNORE)
+
+## compilemessages: compile the catalogues to the .mo files Django reads (committed)
+compilemessages: $(VENV)/.installed
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages $(addprefix -l ,$(LANGUAGES)) $(I18N_IGNORE)
 
 collectstatic: $(VENV)/.installed
 	$(PY) manage.py collectstatic --no-input
