@@ -200,6 +200,16 @@ def test_missing_page_is_in_hindi(client, hindi):
     assert '<html lang="hi">' in html and "हमें वह पेज नहीं मिला" in html
 
 
+def test_500_and_503_pages_follow_the_language(rf, hindi):
+    from newsroom.views import database_unavailable, server_error
+
+    html = database_unavailable(rf.post("/comments/post/1/", {"body": "Kept"})).content.decode()
+    assert '<html lang="hi">' in html and "बस एक पल में वापस" in html  # Back in a moment
+    assert ">टिप्पणी</label>" in html  # the kept text's label: Comment
+    html = server_error(rf.get("/")).content.decode()
+    assert '<html lang="hi">' in html and "हमारी ओर से कुछ गड़बड़ हो गई" in html
+
+
 # --- The catalogue is complete and compiled -------------------------------------------------
 
 
