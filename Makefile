@@ -71,7 +71,7 @@ bench-faults: $(VENV)/.installed-dev
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} NEWSROOM_REQUIRE_POSTGRES=1 \
 	$(PY) -m pytest tests/faults/bench_faults.py -s -q
 
-## audit: axe-core and the W3C Nu checker over every public page (npm, system Chromium and Java)
+## audit: axe-core, the W3C Nu checker and Lighthouse over every public page (npm, system Chromium and Java)
 audit: $(VENV)/.installed-dev audit/node_modules/.installed
 	$(PY) -m audit.run
 
