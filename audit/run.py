@@ -196,7 +196,10 @@ def run_lighthouse(url, chromium, report, *, desktop):
         *(["--preset=desktop"] if desktop else []),
     ]
     env = {**os.environ, "CHROME_PATH": chromium}
-    done = subprocess.run(command, env=env, capture_output=True, text=True)  # noqa: S603
+    for _attempt in range(2):  # its trace recording fails now and then (NO_NAVSTART): retry once
+        done = subprocess.run(command, env=env, capture_output=True, text=True)  # noqa: S603
+        if not done.returncode and report.exists():
+            break
     if done.returncode or not report.exists():
         print(f"Lighthouse failed on {url}:\n{done.stderr[-2000:]}", flush=True)
         return None
