@@ -5,8 +5,12 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Languages we ship a translation catalogue for (locale/<code>/); the templates are in English.
+LANGUAGES ?= hi
+# Where makemessages and compilemessages do not look: installed packages, tools, our tests.
+I18N_IGNORE := --ignore=.venv --ignore=node_modules --ignore=tests --ignore=audit --ignore=bench --ignore=var
 
-.PHONY: run test lint format migrations-check collectstatic bench bench-faults loadtest audit clean
+.PHONY: run test lint format migrations-check messages compilemessages collectstatic bench bench-faults loadtest audit clean
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -45,6 +49,15 @@ format: $(VENV)/.installed-dev
 migrations-check: $(VENV)/.installed
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
+## messages: update locale/<lang>/LC_MESSAGES/django.po from the marked strings (GNU gettext)
+messages: $(VENV)/.installed
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages $(addprefix -l ,$(LANGUAGES)) --add-location=file \
+		--no-obsolete $(I18N_IGNORE)
+
+## compilemessages: compile the catalogues to the .mo files Django reads (committed)
+compilemessages: $(VENV)/.installed
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages $(addprefix -l ,$(LANGUAGES)) $(I18N_IGNORE)
+
 collectstatic: $(VENV)/.installed
 	$(PY) manage.py collectstatic --no-input
 
@@ -58,7 +71,7 @@ bench-faults: $(VENV)/.installed-dev
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} NEWSROOM_REQUIRE_POSTGRES=1 \
 	$(PY) -m pytest tests/faults/bench_faults.py -s -q
 
-## audit: axe-core and the W3C Nu checker over every public page (npm, system Chromium and Java)
+## audit: axe-core, the W3C Nu checker and Lighthouse over every public page (npm, system Chromium and Java)
 audit: $(VENV)/.installed-dev audit/node_modules/.installed
 	$(PY) -m audit.run
 

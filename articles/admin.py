@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, ngettext_lazy
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
@@ -40,6 +42,9 @@ from .models import (
     Section,
     StatusChange,
 )
+
+# The fieldset shown only on articles an editor may take down (get_fieldsets).
+TAKE_DOWN = _("Take down")
 
 IMPORTMAP = re.compile(rb'<script type="importmap"[^>]*>(.*?)</script>', re.S)
 
@@ -115,17 +120,17 @@ class PreviewLinkInline(ArticlePartInline, admin.TabularInline):
     extra = 0
     fields = ["link", "created_by", "expires_at", "is_revoked"]
     readonly_fields = ["link", "created_by"]
-    verbose_name = "shared preview link"
-    verbose_name_plural = (
+    verbose_name = _("shared preview link")
+    verbose_name_plural = _(
         "shared preview links (anyone with the link can read this draft until it expires)"
     )
 
-    @admin.display(description="Link")
+    @admin.display(description=_("Link"))
     def link(self, obj):
         if not obj.pk:
-            return "Created when you save."
+            return _("Created when you save.")
         if not obj.is_usable():
-            return "Expired or revoked"
+            return _("Expired or revoked")
         return format_html('<a href="{0}" target="_blank">{0}</a>', obj.get_absolute_url())
 
 
@@ -160,9 +165,9 @@ class ArticleAdmin(VersionAdmin):
     # this first fieldset, before the body (change_form.html).
     fieldsets = [
         (None, {"fields": ["headline", "dek", ("section", "slug")]}),
-        ("Text", {"fields": ["body", "version"]}),
+        (_("Text"), {"fields": ["body", "version"]}),
         (
-            "Lead image",
+            _("Lead image"),
             {
                 "fields": [
                     "lead_image",
@@ -173,7 +178,7 @@ class ArticleAdmin(VersionAdmin):
             },
         ),
         (
-            "Publication",
+            _("Publication"),
             {
                 "fields": [
                     "status",
@@ -184,7 +189,7 @@ class ArticleAdmin(VersionAdmin):
                     "comments_closing",
                     "is_front_lead",
                 ],
-                "description": (
+                "description": _(
                     "Use the buttons at the bottom to submit for review or publish. A future "
                     "publication time schedules the article; a past one is kept, for a story "
                     "first published elsewhere. Set “Updated” only for changes readers should "
@@ -193,18 +198,18 @@ class ArticleAdmin(VersionAdmin):
             },
         ),
         (
-            "Take down",
+            TAKE_DOWN,
             {
                 "fields": ["withdrawal_reason"],
                 "classes": ["collapse"],
-                "description": (
+                "description": _(
                     "To remove a published article, write the reason readers will see and "
                     "press “Take down”. Its address then says the article was removed."
                 ),
             },
         ),
         (
-            "History",
+            _("History"),
             {
                 "fields": [
                     ("created_by", "created_at"),
@@ -275,7 +280,7 @@ class ArticleAdmin(VersionAdmin):
         can_take_down = obj is not None and obj.status in workflow.STEPS["withdraw"][0] | {
             Article.Status.WITHDRAWN
         }
-        return [fs for fs in self.fieldsets if fs[0] != "Take down" or can_take_down]
+        return [fs for fs in self.fieldsets if fs[0] is not TAKE_DOWN or can_take_down]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
@@ -362,58 +367,83 @@ class ArticleAdmin(VersionAdmin):
             )
         )
 
-    @admin.display(description="Byline")
+    @admin.display(description=_("Byline"))
     def byline(self, obj):
         return ", ".join(author.name for author in obj.byline_authors)
 
-    held_comments = column("held_count", description="Held", ordering="held_count")
-    approved_comments = column("approved_count", description="Comments", ordering="approved_count")
+    held_comments = column("held_count", description=_("Held"), ordering="held_count")
+    approved_comments = column(
+        "approved_count", description=_("Comments"), ordering="approved_count"
+    )
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description=_("Status"), ordering="status")
     def status_label(self, obj):
         # A published article whose time has not come is, to an editor, scheduled.
-        return "Scheduled" if obj.is_scheduled() else obj.get_status_display()
+        return _("Scheduled") if obj.is_scheduled() else obj.get_status_display()
 
-    @admin.display(description="On site")
+    @admin.display(description=_("On site"))
     def site_link(self, obj):
-        label = "View on site" if obj.is_published() else "Preview"
+        label = _("View on site") if obj.is_published() else _("Preview")
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
 
-    @admin.display(description="Comments close")
+    @admin.display(description=_("Comments close"))
     def comments_closing(self, obj):
         """Say when readers' comments close, or why they are closed, in the editor's words."""
         if not obj.comments_enabled:
-            return "Closed: comments are switched off for this article."
+            return _("Closed: comments are switched off for this article.")
         days = settings.NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS
         close_at = obj.comments_close_at()
         if close_at is None:
             if not days:
-                return "Never by age: comments stay open while the article is published."
-            return f"{days} days after publication (set a publication time to see the date)."
-        shown = date_format(timezone.localtime(close_at), "j F Y, H:i T")
+                return _("Never by age: comments stay open while the article is published.")
+            return ngettext(
+                "%(days)d day after publication (set a publication time to see the date).",
+                "%(days)d days after publication (set a publication time to see the date).",
+                days,
+            ) % {"days": days}
+        words = {"shown": date_format(timezone.localtime(close_at), "j F Y, H:i T"), "days": days}
         if close_at <= timezone.now():
-            return f"Closed on {shown}, {days} days after publication."
-        if not obj.is_published():
-            return f"On {shown}, {days} days after the publication time."
-        return f"Open until {shown}, {days} days after publication."
+            text = ngettext(
+                "Closed on %(shown)s, %(days)d day after publication.",
+                "Closed on %(shown)s, %(days)d days after publication.",
+                days,
+            )
+        elif not obj.is_published():
+            text = ngettext(
+                "On %(shown)s, %(days)d day after the publication time.",
+                "On %(shown)s, %(days)d days after the publication time.",
+                days,
+            )
+        else:
+            text = ngettext(
+                "Open until %(shown)s, %(days)d day after publication.",
+                "Open until %(shown)s, %(days)d days after publication.",
+                days,
+            )
+        return text % words
 
-    @admin.display(description="Status history")
+    @admin.display(description=_("Status history"))
     def status_history(self, obj):
         changes = obj.status_changes.select_related("changed_by") if obj.pk else []
         if not changes:
-            return "No status changes yet."
+            return _("No status changes yet.")
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                "<li>{} → {} by {} on {}{}</li>",
+                "<li>{}</li>",
                 (
                     (
-                        change.get_from_status_display(),
-                        change.get_to_status_display(),
-                        change.changed_by or "a deleted user",
-                        timezone.localtime(change.changed_at).strftime("%d %b %Y, %H:%M"),
-                        f" ({change.note})" if change.note else "",
+                        _("%(from)s → %(to)s by %(by)s on %(when)s%(note)s")
+                        % {
+                            "from": change.get_from_status_display(),
+                            "to": change.get_to_status_display(),
+                            "by": change.changed_by or _("a deleted user"),
+                            "when": timezone.localtime(change.changed_at).strftime(
+                                "%d %b %Y, %H:%M"
+                            ),
+                            "note": f" ({change.note})" if change.note else "",
+                        },
                     )
                     for change in changes
                 ),
@@ -426,36 +456,57 @@ class ArticleAdmin(VersionAdmin):
         moved, refused = 0, []
         for article in queryset:
             if not self.has_change_permission(request, article):
-                refused.append(f"“{article}” (not yours to change)")
+                refused.append(_("“%(article)s” (not yours to change)") % {"article": article})
                 continue
             try:
                 getattr(workflow, step)(article, by=request.user, **options)
             except (workflow.TransitionNotAllowed, PermissionDenied):
-                refused.append(f"“{article}” ({article.get_status_display().lower()})")
+                status = article.get_status_display().lower()
+                refused.append(
+                    _("“%(article)s” (%(status)s)") % {"article": article, "status": status}
+                )
             else:
                 moved += 1
         if moved:
-            self.message_user(request, f"{done}: {moved} article(s).", messages.SUCCESS)
+            self.message_user(request, done % {"count": moved}, messages.SUCCESS)
         if refused:
             self.message_user(
-                request, "Left unchanged: " + "; ".join(refused) + ".", messages.WARNING
+                request,
+                _("Left unchanged: %(articles)s.") % {"articles": "; ".join(refused)},
+                messages.WARNING,
             )
 
-    @admin.action(description="Publish now", permissions=["publish"])
+    @admin.action(description=_("Publish now"), permissions=["publish"])
     def publish_now(self, request, queryset):
-        self._run_step(request, queryset, "publish", "Published", at=timezone.now())
+        done = ngettext_lazy(
+            "Published: %(count)d article.", "Published: %(count)d articles.", "count"
+        )
+        self._run_step(request, queryset, "publish", done, at=timezone.now())
 
-    @admin.action(description="Unpublish", permissions=["publish"])
+    @admin.action(description=_("Unpublish"), permissions=["publish"])
     def unpublish(self, request, queryset):
-        self._run_step(request, queryset, "unpublish", "Unpublished")
+        done = ngettext_lazy(
+            "Unpublished: %(count)d article.", "Unpublished: %(count)d articles.", "count"
+        )
+        self._run_step(request, queryset, "unpublish", done)
 
-    @admin.action(description="Send back to draft", permissions=["publish"])
+    @admin.action(description=_("Send back to draft"), permissions=["publish"])
     def send_back_to_draft(self, request, queryset):
-        self._run_step(request, queryset, "send_back_to_draft", "Sent back to draft")
+        done = ngettext_lazy(
+            "Sent back to draft: %(count)d article.",
+            "Sent back to draft: %(count)d articles.",
+            "count",
+        )
+        self._run_step(request, queryset, "send_back_to_draft", done)
 
-    @admin.action(description="Submit for review", permissions=["change"])
+    @admin.action(description=_("Submit for review"), permissions=["change"])
     def submit_for_review(self, request, queryset):
-        self._run_step(request, queryset, "submit_for_review", "Submitted for review")
+        done = ngettext_lazy(
+            "Submitted for review: %(count)d article.",
+            "Submitted for review: %(count)d articles.",
+            "count",
+        )
+        self._run_step(request, queryset, "submit_for_review", done)
 
     # --- Change form ---------------------------------------------------------------------
 
@@ -507,17 +558,23 @@ class ArticleAdmin(VersionAdmin):
             getattr(workflow, step)(article, by=request.user)
         when = timezone.localtime(article.publish_at).strftime("%d %b %Y, %H:%M %Z")
         if article.is_scheduled():
-            self.message_user(request, f"Scheduled: readers will see it from {when}.")
+            self.message_user(
+                request, _("Scheduled: readers will see it from %(when)s.") % {"when": when}
+            )
         elif step == "publish" and article.publish_at < timezone.now() - timedelta(minutes=1):
             self.message_user(
                 request,
-                f"Published with the publication time you set, {when}: the article, its feeds "
-                "and sitemaps show that date, not today's.",
+                _(
+                    "Published with the publication time you set, %(when)s: the article, its "
+                    "feeds and sitemaps show that date, not today's."
+                )
+                % {"when": when},
             )
         else:
             self.message_user(
                 request,
-                f"{WORKFLOW_LABELS[step]}: done. Status is now “{article.get_status_display()}”.",
+                _("%(step)s: done. Status is now “%(status)s”.")
+                % {"step": WORKFLOW_LABELS[step], "status": article.get_status_display()},
             )
 
 
@@ -539,13 +596,13 @@ class EditorImageAdmin(admin.ModelAdmin):
     readonly_fields = ["url"]
     formfield_overrides = {models.ImageField: {"form_class": UploadedPictureField}}
 
-    @admin.display(description="Preview")
+    @admin.display(description=_("Preview"))
     def thumbnail(self, obj):
         return format_html('<img src="{}" alt="" style="max-height:60px">', obj.image.url)
 
-    @admin.display(description="Address to paste into the editor's image dialog")
+    @admin.display(description=_("Address to paste into the editor's image dialog"))
     def url(self, obj):
-        return obj.image.url if obj.pk else "Shown after you save."
+        return obj.image.url if obj.pk else _("Shown after you save.")
 
     def save_model(self, request, obj, form, change):
         if not change:

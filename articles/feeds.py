@@ -5,6 +5,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
+from django.utils.translation import gettext
 
 from newsroom.site import absolute_url
 
@@ -60,7 +61,9 @@ class ArticleFeed(Feed):
         return settings.NEWSROOM_SITE_NAME
 
     def description(self, obj):
-        return f"The latest news from {settings.NEWSROOM_SITE_NAME}."
+        return gettext("The latest news from %(site_name)s.") % {
+            "site_name": settings.NEWSROOM_SITE_NAME
+        }
 
     def link(self, obj):
         return absolute_url(reverse("articles:home"))
@@ -132,7 +135,10 @@ class SectionFeed(ArticlesOfFeed):
     of_lookup = "section"
 
     def description(self, obj):
-        return obj.description or f"The latest {obj.name} news from {settings.NEWSROOM_SITE_NAME}."
+        return obj.description or gettext("The latest %(section)s news from %(site_name)s.") % {
+            "section": obj.name,
+            "site_name": settings.NEWSROOM_SITE_NAME,
+        }
 
 
 class AuthorFeed(ArticlesOfFeed):
@@ -143,7 +149,10 @@ class AuthorFeed(ArticlesOfFeed):
     of_lookup = "bylines__author"
 
     def description(self, obj):
-        return f"The latest articles by {obj.name} in {settings.NEWSROOM_SITE_NAME}."
+        return gettext("The latest articles by %(author)s in %(site_name)s.") % {
+            "author": obj.name,
+            "site_name": settings.NEWSROOM_SITE_NAME,
+        }
 
 
 class AtomArticleFeed(ArticleFeed):

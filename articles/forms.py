@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django_prose_editor.fields import ProseEditorFormField
 from PIL import Image, ImageOps
 
@@ -40,11 +42,11 @@ IMAGE_MIN_WIDTH = 1200
 IMAGE_MAX_SIDE = 10_000
 
 WORKFLOW_LABELS = {
-    "submit_for_review": "Save and submit for review",
-    "publish": "Save and publish",
-    "unpublish": "Unpublish",
-    "send_back_to_draft": "Send back to draft",
-    "withdraw": "Take down",
+    "submit_for_review": _("Save and submit for review"),
+    "publish": _("Save and publish"),
+    "unpublish": _("Unpublish"),
+    "send_back_to_draft": _("Send back to draft"),
+    "withdraw": _("Take down"),
 }
 
 
@@ -66,10 +68,13 @@ class UploadedPictureField(forms.ImageField):
             except forms.ValidationError as error:
                 if isinstance(error.__cause__, (Image.DecompressionBombError, Warning)):
                     raise forms.ValidationError(
-                        f"This picture has more than {limit / 1_000_000:g} million pixels, "
-                        "the most we accept. Export a smaller copy (for example 4000 pixels "
-                        "wide) and upload that.",
+                        _(
+                            "This picture has more than %(millions)s million pixels, the most "
+                            "we accept. Export a smaller copy (for example 4000 pixels wide) "
+                            "and upload that."
+                        ),
                         code="too_many_pixels",
+                        params={"millions": f"{limit / 1_000_000:g}"},
                     ) from error
                 raise
         return upload if upload is None else without_metadata(upload)
@@ -114,7 +119,7 @@ class ArticleAdminForm(forms.ModelForm):
         config={"extensions": BODY_EXTENSIONS},
         sanitize=sanitize_body,
         widget=AdminTextareaWidget,
-        help_text=(
+        help_text=_(
             "Use the toolbar for sub-headings, links, lists, quotes and pictures. Pasted text "
             "keeps only editorial formatting: styles and scripts are removed on save."
         ),
@@ -165,26 +170,35 @@ class ArticleAdminForm(forms.ModelForm):
         max_mb = settings.NEWSROOM_LEAD_IMAGE_MAX_MB
         if image.size > max_mb * 1024 * 1024:
             raise forms.ValidationError(
-                f"This picture is {image.size / 1024 / 1024:.1f} MB; the limit is {max_mb} MB. "
-                "Export a smaller JPEG and try again.",
+                _(
+                    "This picture is %(size)s MB; the limit is %(limit)s MB. Export a smaller "
+                    "JPEG and try again."
+                ),
                 code="too_large",
+                params={"size": f"{image.size / 1024 / 1024:.1f}", "limit": max_mb},
             )
         if picture.format not in IMAGE_FORMATS:
             raise forms.ValidationError(
-                "Upload a JPEG, PNG or WebP picture.", code="invalid_format"
+                _("Upload a JPEG, PNG or WebP picture."), code="invalid_format"
             )
         width, height = picture.size
         if width < IMAGE_MIN_WIDTH:
             raise forms.ValidationError(
-                f"This picture is {width} pixels wide; lead pictures need at least "
-                f"{IMAGE_MIN_WIDTH} so they stay sharp on large screens.",
+                _(
+                    "This picture is %(width)s pixels wide; lead pictures need at least "
+                    "%(least)s so they stay sharp on large screens."
+                ),
                 code="too_small",
+                params={"width": width, "least": IMAGE_MIN_WIDTH},
             )
         if max(width, height) > IMAGE_MAX_SIDE:
             raise forms.ValidationError(
-                f"This picture is {width}×{height} pixels; the largest side may be at most "
-                f"{IMAGE_MAX_SIDE}.",
+                _(
+                    "This picture is %(width)s×%(height)s pixels; the largest side may be at "
+                    "most %(most)s."
+                ),
                 code="too_many_pixels",
+                params={"width": width, "height": height, "most": IMAGE_MAX_SIDE},
             )
         return image
 
@@ -196,8 +210,10 @@ class ArticleAdminForm(forms.ModelForm):
         first = self.cleaned_data.get("first_published_at")
         if first and first > timezone.now():
             raise forms.ValidationError(
-                "The first publication time cannot be in the future; to schedule the article, "
-                "set its publication time instead.",
+                _(
+                    "The first publication time cannot be in the future; to schedule the "
+                    "article, set its publication time instead."
+                ),
                 code="future",
             )
         return first
@@ -210,7 +226,7 @@ class ArticleAdminForm(forms.ModelForm):
             self.add_error(
                 "lead_image_alt",
                 forms.ValidationError(
-                    "Describe the picture for readers who cannot see it.", code="alt_required"
+                    _("Describe the picture for readers who cannot see it."), code="alt_required"
                 ),
             )
         self.workflow_step = self._requested_step()
@@ -229,13 +245,16 @@ class ArticleAdminForm(forms.ModelForm):
         )
         if current is None or current[0] == self.cleaned_data.get("version"):
             return
-        _, who, when = current
+        who, when = current[1:]
         raise forms.ValidationError(
-            f"{who or 'Someone'} saved this article at "
-            f"{timezone.localtime(when):%H:%M} while you were editing it, so your changes were "
-            "not saved. Your text is still in the form below: copy what you need, open the "
-            "article again in a new tab to see their version, and make your changes there.",
+            _(
+                "%(who)s saved this article at %(time)s while you were editing it, so your "
+                "changes were not saved. Your text is still in the form below: copy what you "
+                "need, open the article again in a new tab to see their version, and make your "
+                "changes there."
+            ),
             code="edit_conflict",
+            params={"who": who or _("Someone"), "time": f"{timezone.localtime(when):%H:%M}"},
         )
 
     def _requested_step(self):
@@ -243,17 +262,18 @@ class ArticleAdminForm(forms.ModelForm):
         if not step:
             return None
         if step not in WORKFLOW_LABELS:
-            raise forms.ValidationError("Unknown workflow step.", code="unknown_step")
+            raise forms.ValidationError(_("Unknown workflow step."), code="unknown_step")
         if not workflow.can(step, self.instance, self.request.user):
             raise forms.ValidationError(
-                f"You cannot “{WORKFLOW_LABELS[step].lower()}” this article.",
+                _("You cannot “%(step)s” this article."),
                 code="step_not_allowed",
+                params={"step": WORKFLOW_LABELS[step].lower()},
             )
         if step == "withdraw" and not self.cleaned_data.get("withdrawal_reason", "").strip():
             self.add_error(
                 "withdrawal_reason",
                 forms.ValidationError(
-                    "Give a reason for taking the article down; readers will see it.",
+                    _("Give a reason for taking the article down; readers will see it."),
                     code="reason_required",
                 ),
             )
@@ -263,7 +283,7 @@ class ArticleAdminForm(forms.ModelForm):
 class PreviewLinkForm(forms.ModelForm):
     """A shared preview link in the article form: its expiry, and a box to revoke it."""
 
-    is_revoked = forms.BooleanField(label="Revoked", required=False)
+    is_revoked = forms.BooleanField(label=_("Revoked"), required=False)
 
     class Meta:
         model = PreviewLink
@@ -279,9 +299,15 @@ class PreviewLinkForm(forms.ModelForm):
         days = settings.NEWSROOM_PREVIEW_LINK_MAX_DAYS
         if expires_at and expires_at > created_at + timedelta(days=days):
             raise forms.ValidationError(
-                f"A preview link can work for at most {days} days after it was made; "
-                "pick an earlier expiry, or make a new link later.",
+                ngettext_lazy(
+                    "A preview link can work for at most %(days)d day after it was made; pick "
+                    "an earlier expiry, or make a new link later.",
+                    "A preview link can work for at most %(days)d days after it was made; pick "
+                    "an earlier expiry, or make a new link later.",
+                    "days",
+                ),
                 code="too_long",
+                params={"days": days},
             )
         return expires_at
 

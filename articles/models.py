@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, Least, RowNumber
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
 from newsroom.reversing import cached_reverse
@@ -47,7 +48,7 @@ class Section(EditorTextModel):
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(
-        default=0, help_text="Position in the site navigation; lower comes first."
+        default=0, help_text=_("Position in the site navigation; lower comes first.")
     )
 
     class Meta:
@@ -65,11 +66,11 @@ class Author(EditorTextModel):
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
-    bio = models.TextField("short bio", blank=True, max_length=600)
+    bio = models.TextField(_("short bio"), blank=True, max_length=600)
     is_desk = models.BooleanField(
-        "desk byline",
+        _("desk byline"),
         default=False,
-        help_text="A shared byline such as “Staff Reporter” rather than a named person.",
+        help_text=_("A shared byline such as “Staff Reporter” rather than a named person."),
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -173,53 +174,55 @@ class Article(EditorTextModel):
     """A news story, visible to readers once published and its publication time has come."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        IN_REVIEW = "review", "In review"
-        PUBLISHED = "published", "Published"
-        UNPUBLISHED = "unpublished", "Unpublished"
-        WITHDRAWN = "withdrawn", "Taken down"
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "review", _("In review")
+        PUBLISHED = "published", _("Published")
+        UNPUBLISHED = "unpublished", _("Unpublished")
+        WITHDRAWN = "withdrawn", _("Taken down")
 
     headline = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     dek = models.CharField(
-        "summary", max_length=300, help_text="One sentence shown under the headline."
+        _("summary"), max_length=300, help_text=_("One sentence shown under the headline.")
     )
     body = models.TextField(
-        help_text="HTML. Sanitized on save: only editorial tags and http(s) links are kept."
+        help_text=_("HTML. Sanitized on save: only editorial tags and http(s) links are kept.")
     )
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
     authors = models.ManyToManyField(Author, through="ArticleAuthor", related_name="articles")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     publish_at = models.DateTimeField(
-        "publication time",
+        _("publication time"),
         null=True,
         blank=True,
-        help_text="A future time schedules the article: readers see it from then on.",
+        help_text=_("A future time schedules the article: readers see it from then on."),
     )
     first_published_at = models.DateTimeField(
-        "first published",
+        _("first published"),
         null=True,
         blank=True,
-        help_text=(
+        help_text=_(
             "Set on first publication. For a story first published elsewhere, give its original "
             "time: the byline, feeds and sitemaps show that date."
         ),
     )
     material_update_at = models.DateTimeField(
-        "updated",
+        _("updated"),
         null=True,
         blank=True,
-        help_text="Set when the story changed materially after publication; shown as “Updated”.",
+        help_text=_("Set when the story changed materially after publication; shown as “Updated”."),
     )
-    withdrawn_at = models.DateTimeField("taken down", null=True, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(_("taken down"), null=True, blank=True, editable=False)
     withdrawal_reason = models.TextField(
-        blank=True, help_text="Shown to readers who follow a link to a taken-down article."
+        blank=True, help_text=_("Shown to readers who follow a link to a taken-down article.")
     )
     comments_enabled = models.BooleanField(default=True)
     is_front_lead = models.BooleanField(
-        "lead the front page",
+        _("lead the front page"),
         default=False,
-        help_text="Shown first and largest on the front page. Without one, the newest story leads.",
+        help_text=_(
+            "Shown first and largest on the front page. Without one, the newest story leads."
+        ),
     )
     lead_image = models.ImageField(
         upload_to="articles/%Y/%m/",
@@ -228,13 +231,13 @@ class Article(EditorTextModel):
         blank=True,
         width_field="lead_image_width",
         height_field="lead_image_height",
-        help_text="JPEG, PNG or WebP, 1200+ pixels wide. Alt text is required with it.",
+        help_text=_("JPEG, PNG or WebP, 1200+ pixels wide. Alt text is required with it."),
     )
     lead_image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     lead_image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    lead_image_alt = models.CharField("alt text", max_length=250, blank=True)
-    lead_image_caption = models.CharField("caption", max_length=300, blank=True)
-    lead_image_credit = models.CharField("credit", max_length=120, blank=True)
+    lead_image_alt = models.CharField(_("alt text"), max_length=250, blank=True)
+    lead_image_caption = models.CharField(_("caption"), max_length=300, blank=True)
+    lead_image_credit = models.CharField(_("credit"), max_length=120, blank=True)
     # Optimistic locking: every save increments it; a save carrying an older number is refused.
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
@@ -423,8 +426,8 @@ class Correction(EditorTextModel):
     """A dated note on a published article: a correction of fact or an update."""
 
     class Kind(models.TextChoices):
-        CORRECTION = "correction", "Correction"
-        UPDATE = "update", "Update"
+        CORRECTION = "correction", _("Correction")
+        UPDATE = "update", _("Update")
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CORRECTION)
@@ -629,7 +632,7 @@ class EditorImage(EditorTextModel):
 
     image = models.ImageField(upload_to="body-images/%Y/%m/")
     description = models.CharField(
-        max_length=250, help_text="What the picture shows; reuse it as the alt text."
+        max_length=250, help_text=_("What the picture shows; reuse it as the alt text.")
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -638,8 +641,8 @@ class EditorImage(EditorTextModel):
 
     class Meta:
         ordering = ["-uploaded_at"]
-        verbose_name = "image for article bodies"
-        verbose_name_plural = "images for article bodies"
+        verbose_name = _("image for article bodies")
+        verbose_name_plural = _("images for article bodies")
 
     def __str__(self):
         return self.description

@@ -1,10 +1,11 @@
-"""Audit the public pages with axe-core and the W3C Nu HTML checker; print one table.
+"""Audit the public pages with axe-core, the W3C Nu HTML checker and Lighthouse; print tables.
 
 Run from the repository root with `make audit` (it installs audit/package.json's exact versions
-with `npm ci --ignore-scripts`: axe-core, and vnu-jar, whose jar runs on the system Java). Nothing
-is downloaded while it runs, and the browser is the system Chromium (NEWSROOM_CHROMIUM).
+with `npm ci --ignore-scripts`: axe-core, vnu-jar, whose jar runs on the system Java, and
+Lighthouse). Nothing is downloaded while it runs, and the browser is the system Chromium
+(NEWSROOM_CHROMIUM).
 
-One run, about a minute:
+One run, a few minutes (Lighthouse loads each page twice more):
 1. builds a throwaway SQLite database: migrations, load_demo with 200 approved comments on the
    flagship article, and one taken-down article for the 410 page; collectstatic into a
    temporary STATIC_ROOT;
@@ -15,8 +16,11 @@ One run, about a minute:
    audited as they are shown again after an empty form is sent (error summary and messages);
 4. checks each page's HTML, as the server sent it, with the Nu checker and counts errors and
    warnings;
-5. prints a Markdown table (the README's) and writes it as JSON to var/audit/latest.json.
-Exits non-zero if any page has an axe violation or a Nu checker error.
+5. runs Lighthouse (performance, accessibility, best practices, SEO) on every page that answers
+   2xx, with its desktop preset and its default mobile emulation, in the same Chromium;
+6. prints Markdown tables (the README's) and writes them as JSON to var/audit/latest.json.
+Exits non-zero if any page has an axe violation or a Nu checker error; Lighthouse's scores are
+reported, not enforced (its performance score varies with the machine's load).
 """
 
 import json
@@ -37,6 +41,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 TOOLS = BASE_DIR / "audit" / "node_modules"
 AXE = TOOLS / "axe-core" / "axe.min.js"
 VNU = TOOLS / "vnu-jar" / "build" / "dist" / "vnu.jar"
+LIGHTHOUSE = TOOLS / "lighthouse" / "cli" / "index.js"
+LIGHTHOUSE_CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 RESULTS = BASE_DIR / "var" / "audit" / "latest.json"
 ARTICLE = "ministers-open-bilateral-dialogue"
 
@@ -175,6 +182,33 @@ def run_vnu(files):
     return counts
 
 
+def run_lighthouse(url, chromium, report, *, desktop):
+    """Return Lighthouse's scores (0-100, None if it could not score one) by category."""
+    command = [
+        "node",
+        str(LIGHTHOUSE),
+        url,
+        "--quiet",
+        "--output=json",
+        f"--output-path={report}",
+        f"--only-categories={','.join(LIGHTHOUSE_CATEGORIES)}",
+        f"--chrome-flags={' '.join(CHROMIUM_FLAGS)}",
+        *(["--preset=desktop"] if desktop else []),
+    ]
+    env = {**os.environ, "CHROME_PATH": chromium}
+    for _attempt in range(2):  # its trace recording fails now and then (NO_NAVSTART): retry once
+        done = subprocess.run(command, env=env, capture_output=True, text=True)  # noqa: S603
+        if not done.returncode and report.exists():
+            break
+    if done.returncode or not report.exists():
+        print(f"Lighthouse failed on {url}:\n{done.stderr[-2000:]}", flush=True)
+        return None
+    categories = json.loads(report.read_text())["categories"]
+    report.unlink()
+    scores = (categories.get(name, {}).get("score") for name in LIGHTHOUSE_CATEGORIES)
+    return [None if score is None else round(score * 100) for score in scores]
+
+
 def fetch(url):
     try:
         with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
@@ -184,7 +218,7 @@ def fetch(url):
 
 
 def main():
-    if not AXE.exists() or not VNU.exists():
+    if not all(tool.exists() for tool in (AXE, VNU, LIGHTHOUSE)):
         sys.exit("Install the audit tools first: make audit (npm ci --ignore-scripts in audit/)")
     sys.path.insert(0, str(BASE_DIR))
     from tests.conftest import find_chromium
@@ -204,9 +238,7 @@ def main():
             browser = playwright.chromium.launch(
                 executable_path=chromium,
                 args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
+                    *CHROMIUM_FLAGS,
                     "--disable-background-networking",
                     "--disable-component-update",
                     "--disable-sync",
@@ -233,6 +265,17 @@ def main():
                     }
                 )
             browser.close()
+            # Lighthouse scores only a page that answers 2xx, and only what a GET shows.
+            for row in rows:
+                if 200 <= row["status"] < 300 and row["page"] in pages:
+                    print(f"Lighthouse: {row['page']}…", flush=True)
+                    report = work / "lighthouse.json"
+                    row["lighthouse"] = {
+                        form: run_lighthouse(
+                            base + row["path"], chromium, report, desktop=form == "desktop"
+                        )
+                        for form in ("desktop", "mobile")
+                    }
         checked = run_vnu([work / row["file"] for row in rows])
         for row in rows:
             errors, warnings, messages = checked[row.pop("file")]
@@ -253,11 +296,25 @@ def print_table(rows):
             f"| {row['page']} | {row['status']} | {axe} | {row['nu_errors']} | "
             f"{row['nu_warnings']} |"
         )
+    print(
+        "\nLighthouse: performance / accessibility / best practices / SEO\n\n"
+        "| page | desktop | mobile |\n|---|---|---|"
+    )
+    for row in rows:
+        if "lighthouse" in row:
+            desktop, mobile = (_scores(row["lighthouse"][form]) for form in ("desktop", "mobile"))
+            print(f"| {row['page']} | {desktop} | {mobile} |")
     for row in rows:
         if row["axe_rules"] or row["nu_messages"]:
             print(f"\n{row['page']} ({row['path']}): axe {row['axe_rules']}")
             for message in row["nu_messages"]:
                 print(f"  {message}")
+
+
+def _scores(scores):
+    if scores is None:
+        return "failed"
+    return " / ".join("–" if score is None else str(score) for score in scores)
 
 
 if __name__ == "__main__":

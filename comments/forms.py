@@ -13,11 +13,13 @@ class CommentForm(SpamTrapFormMixin, forms.Form):
     """A reader's comment or reply; the spam traps come from the shared mixin."""
 
     name = forms.CharField(
+        label=_("Name"),
         max_length=80,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={"required": _("Please give a name to show with your comment.")},
     )
     email = forms.EmailField(
+        label=_("Email"),
         max_length=254,
         help_text=_("Never shown publicly."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),

@@ -5,6 +5,7 @@ from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, 
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .sanitize import render_comment
 
@@ -59,10 +60,10 @@ class Comment(models.Model):
     """A reader's comment on an article, stored as plain text and shown once approved."""
 
     class Status(models.TextChoices):
-        HELD = "held", "Held for moderation"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        SPAM = "spam", "Spam"
+        HELD = "held", _("Held for moderation")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        SPAM = "spam", _("Spam")
 
     article = models.ForeignKey(
         "articles.Article", on_delete=models.CASCADE, related_name="comments"
@@ -83,16 +84,16 @@ class Comment(models.Model):
         related_name="comments",
     )
     name = models.CharField(max_length=80)
-    email = models.EmailField(blank=True, help_text="Never shown publicly.")
-    body = models.TextField("comment", help_text="Plain text, as the reader wrote it.")
+    email = models.EmailField(blank=True, help_text=_("Never shown publicly."))
+    body = models.TextField(_("comment"), help_text=_("Plain text, as the reader wrote it."))
     body_html = models.TextField(editable=False, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
-    notify_replies = models.BooleanField("email me replies", default=False)
-    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
+    notify_replies = models.BooleanField(_("email me replies"), default=False)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     # A digest of the random key in the signed cookie of the browser that posted the comment: in
     # trusted mode, only that browser's later comments are trusted on the strength of this one.
     browser_key = models.CharField(max_length=64, blank=True, editable=False)
-    report_count = models.PositiveIntegerField("reports", default=0, editable=False)
+    report_count = models.PositiveIntegerField(_("reports"), default=0, editable=False)
     # What the spam filter thought of the comment when it came in (comments.spamfilter); None
     # when no model was in use.
     spam_score = models.FloatField(null=True, blank=True, editable=False)
@@ -190,22 +191,22 @@ class Reason(models.Model):
     """Why a comment was held or marked spam: the rule that fired and the text it matched."""
 
     class Rule(models.TextChoices):
-        HONEYPOT = "honeypot", "Spam trap: hidden field filled in"
-        TIMING = "timing", "Spam trap: form timing or signature"
-        BLOCKED_EMAIL = "blocked_email", "Blocked email address"
-        BLOCKED_DOMAIN = "blocked_domain", "Blocked email domain"
-        BLOCKED_IP = "blocked_ip", "Blocked IP address"
-        BLOCKED_TERM = "blocked_term", "Blocked term"
-        LINKS = "links", "Too many links"
-        SPAM_FILTER = "spam_filter", "Spam filter"
-        WAVE = "wave", "Spam wave"
-        BLOCKED_LINK_DOMAIN = "blocked_link", "Blocked link domain"
-        WATCHED_TERM = "watched_term", "Watched term"
-        PRE_MODERATION = "pre", "Pre-moderation"
-        NEW_COMMENTER = "trusted", "First comment from this email"
-        REPORTS = "reports", "Reported by readers"
-        OUTSIDE_HOURS = "hours", "Outside the desk’s staffed hours"
-        BANNED = "banned", "Author banned"
+        HONEYPOT = "honeypot", _("Spam trap: hidden field filled in")
+        TIMING = "timing", _("Spam trap: form timing or signature")
+        BLOCKED_EMAIL = "blocked_email", _("Blocked email address")
+        BLOCKED_DOMAIN = "blocked_domain", _("Blocked email domain")
+        BLOCKED_IP = "blocked_ip", _("Blocked IP address")
+        BLOCKED_TERM = "blocked_term", _("Blocked term")
+        LINKS = "links", _("Too many links")
+        SPAM_FILTER = "spam_filter", _("Spam filter")
+        WAVE = "wave", _("Spam wave")
+        BLOCKED_LINK_DOMAIN = "blocked_link", _("Blocked link domain")
+        WATCHED_TERM = "watched_term", _("Watched term")
+        PRE_MODERATION = "pre", _("Pre-moderation")
+        NEW_COMMENTER = "trusted", _("First comment from this email")
+        REPORTS = "reports", _("Reported by readers")
+        OUTSIDE_HOURS = "hours", _("Outside the desk’s staffed hours")
+        BANNED = "banned", _("Author banned")
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reasons")
     rule = models.CharField(max_length=20, choices=Rule.choices)
@@ -226,10 +227,10 @@ class Report(models.Model):
     """A reader's report that a comment breaks the rules; one per reader per comment."""
 
     class Why(models.TextChoices):
-        SPAM = "spam", "Spam"
-        ABUSE = "abuse", "Abusive or hateful"
-        OFF_TOPIC = "off_topic", "Off-topic"
-        OTHER = "other", "Something else"
+        SPAM = "spam", _("Spam")
+        ABUSE = "abuse", _("Abusive or hateful")
+        OFF_TOPIC = "off_topic", _("Off-topic")
+        OTHER = "other", _("Something else")
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
     reason = models.CharField(max_length=10, choices=Why.choices)
@@ -237,7 +238,7 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     session_key = models.CharField(max_length=40, blank=True)
-    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     # How much the report counts towards hiding the comment (comments.moderation.report_weight).
     weight = models.PositiveSmallIntegerField(default=1)
     # Set when a moderator approved the comment after the report: it no longer counts.
@@ -283,10 +284,10 @@ class ModerationAction(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name="moderator",
+        verbose_name=_("moderator"),
     )
     rule = models.CharField(
-        max_length=40, blank=True, help_text="The automatic rule, when no person acted."
+        max_length=40, blank=True, help_text=_("The automatic rule, when no person acted.")
     )
     from_status = models.CharField(max_length=10, choices=Comment.Status.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=Comment.Status.choices)
@@ -327,7 +328,7 @@ class Claim(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="+",
-        verbose_name="reviewer",
+        verbose_name=_("reviewer"),
     )
     expires_at = models.DateTimeField()
 
@@ -339,23 +340,23 @@ class DeskSchedule(models.Model):
     """The weekly hours the moderators' desk covers a section, and what happens outside them."""
 
     class Outside(models.TextChoices):
-        PRE = "pre", "Hold every new comment until the desk opens"
-        CLOSED = "closed", "Close commenting until the desk opens"
+        PRE = "pre", _("Hold every new comment until the desk opens")
+        CLOSED = "closed", _("Close commenting until the desk opens")
 
     section = models.OneToOneField(
         "articles.Section", on_delete=models.CASCADE, related_name="desk_schedule"
     )
     outside = models.CharField(
-        "outside staffed hours",
+        _("outside staffed hours"),
         max_length=10,
         choices=Outside.choices,
         default=Outside.PRE,
-        help_text="Only ever tightens: a closed or pre-moderated article stays so.",
+        help_text=_("Only ever tightens: a closed or pre-moderated article stays so."),
     )
 
     class Meta:
-        verbose_name = "staffed hours"
-        verbose_name_plural = "staffed hours"
+        verbose_name = _("staffed hours")
+        verbose_name_plural = _("staffed hours")
 
     def __str__(self):
         return f"Staffed hours of {self.section}"
@@ -365,22 +366,22 @@ class StaffedShift(models.Model):
     """One weekly stretch of staffed hours, in the site's time zone."""
 
     class Weekday(models.IntegerChoices):
-        MONDAY = 0, "Monday"
-        TUESDAY = 1, "Tuesday"
-        WEDNESDAY = 2, "Wednesday"
-        THURSDAY = 3, "Thursday"
-        FRIDAY = 4, "Friday"
-        SATURDAY = 5, "Saturday"
-        SUNDAY = 6, "Sunday"
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
 
     schedule = models.ForeignKey(DeskSchedule, on_delete=models.CASCADE, related_name="shifts")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     starts = models.TimeField()
-    ends = models.TimeField(help_text="At or before the start: the shift runs past midnight.")
+    ends = models.TimeField(help_text=_("At or before the start: the shift runs past midnight."))
 
     class Meta:
         ordering = ["weekday", "starts"]
-        verbose_name = "shift"
+        verbose_name = _("shift")
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
@@ -390,12 +391,12 @@ class ListEntry(models.Model):
     """A moderator-edited entry on the blocked (→ spam) or watched (→ held) lists."""
 
     class Kind(models.TextChoices):
-        BLOCKED_TERM = "blocked_term", "Blocked term"
-        BLOCKED_EMAIL = "blocked_email", "Blocked email address"
-        BLOCKED_DOMAIN = "blocked_domain", "Blocked email domain"
-        BLOCKED_IP = "blocked_ip", "Blocked IP address or network"
-        BLOCKED_LINK_DOMAIN = "blocked_link", "Blocked link domain"
-        WATCHED_TERM = "watched_term", "Watched term"
+        BLOCKED_TERM = "blocked_term", _("Blocked term")
+        BLOCKED_EMAIL = "blocked_email", _("Blocked email address")
+        BLOCKED_DOMAIN = "blocked_domain", _("Blocked email domain")
+        BLOCKED_IP = "blocked_ip", _("Blocked IP address or network")
+        BLOCKED_LINK_DOMAIN = "blocked_link", _("Blocked link domain")
+        WATCHED_TERM = "watched_term", _("Watched term")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     value = models.CharField(
@@ -414,8 +415,8 @@ class ListEntry(models.Model):
 
     class Meta:
         ordering = ["kind", "value"]
-        verbose_name = "blocked or watched entry"
-        verbose_name_plural = "blocked and watched lists"
+        verbose_name = _("blocked or watched entry")
+        verbose_name_plural = _("blocked and watched lists")
         constraints = [models.UniqueConstraint(fields=["kind", "value"], name="unique_list_entry")]
 
     def __str__(self):
@@ -430,18 +431,18 @@ class ArticlePolicy(models.Model):
     """A per-article override of the site's comment moderation mode."""
 
     class Mode(models.TextChoices):
-        PRE = "pre", "Pre-moderation: hold every comment"
-        TRUSTED = "trusted", "Trusted: hold first-time commenters"
-        POST = "post", "Post-moderation: publish at once"
+        PRE = "pre", _("Pre-moderation: hold every comment")
+        TRUSTED = "trusted", _("Trusted: hold first-time commenters")
+        POST = "post", _("Post-moderation: publish at once")
 
     article = models.OneToOneField(
         "articles.Article", on_delete=models.CASCADE, related_name="comment_policy"
     )
-    mode = models.CharField("moderation mode", max_length=10, choices=Mode.choices)
+    mode = models.CharField(_("moderation mode"), max_length=10, choices=Mode.choices)
 
     class Meta:
-        verbose_name = "article moderation mode"
-        verbose_name_plural = "article moderation modes"
+        verbose_name = _("article moderation mode")
+        verbose_name_plural = _("article moderation modes")
 
     def __str__(self):
         return f"{self.article}: {self.get_mode_display()}"
@@ -485,31 +486,31 @@ class SpamModel(models.Model):
 
     version = models.PositiveIntegerField(unique=True)
     trained_at = models.DateTimeField(default=timezone.now)
-    examples = models.PositiveIntegerField("decisions learned from")
-    spam_examples = models.PositiveIntegerField("of which spam")
+    examples = models.PositiveIntegerField(_("decisions learned from"))
+    spam_examples = models.PositiveIntegerField(_("of which spam"))
     last_decision_id = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="The newest moderator decision (audit row id) it learned from.",
+        help_text=_("The newest moderator decision (audit row id) it learned from."),
     )
-    features = models.JSONField(help_text="How text becomes numbers: n-gram ranges, hash sizes.")
-    weight_index = models.BinaryField(help_text="Feature numbers with a weight (int32).")
-    weight_value = models.BinaryField(help_text="Their weights (float32).")
+    features = models.JSONField(help_text=_("How text becomes numbers: n-gram ranges, hash sizes."))
+    weight_index = models.BinaryField(help_text=_("Feature numbers with a weight (int32)."))
+    weight_value = models.BinaryField(help_text=_("Their weights (float32)."))
     intercept = models.FloatField()
     score_slope = models.FloatField()
     score_offset = models.FloatField()
-    threshold = models.FloatField(help_text="Comments scoring at least this are held.")
+    threshold = models.FloatField(help_text=_("Comments scoring at least this are held."))
     folds = models.PositiveSmallIntegerField()
-    cv_recall = models.FloatField("cross-validated spam recall")
-    cv_fp_rate = models.FloatField("cross-validated false-positive rate")
-    cv_auc = models.FloatField("cross-validated ROC AUC")
+    cv_recall = models.FloatField(_("cross-validated spam recall"))
+    cv_fp_rate = models.FloatField(_("cross-validated false-positive rate"))
+    cv_auc = models.FloatField(_("cross-validated ROC AUC"))
     train_seconds = models.FloatField()
 
     objects = SpamModelQuerySet.as_manager()
 
     class Meta:
         ordering = ["-version"]
-        verbose_name = "spam filter model"
+        verbose_name = _("spam filter model")
 
     def __str__(self):
         return f"Spam filter v{self.version}"
@@ -536,7 +537,7 @@ class CommentCluster(models.Model):
 
     class Meta:
         ordering = ["-last_seen", "-pk"]
-        verbose_name = "spam wave"
+        verbose_name = _("spam wave")
 
     def __str__(self):
         return f"Spam wave {self.pk}"

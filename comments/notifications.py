@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from newsroom.cache import CacheUnavailable
 from newsroom.outbox import delivery as outbox
@@ -88,9 +89,15 @@ def queue_digest(now=None):
             "site_name": settings.NEWSROOM_SITE_NAME,
         }
         count = len(held)
-        subject = f"{count} comment{'s' if count != 1 else ''} waiting for moderation"
+        subject = ngettext(
+            "%(count)d comment waiting for moderation",
+            "%(count)d comments waiting for moderation",
+            count,
+        ) % {"count": count}
         if overdue:
-            subject = f"Queue alert: a comment has waited {sla.describe_wait(overdue.oldest_wait)}"
+            subject = gettext("Queue alert: a comment has waited %(wait)s") % {
+                "wait": sla.describe_wait(overdue.oldest_wait)
+            }
         key = f"digest:{held[0].pk}:{held[-1].pk}:{count}" if held else ""
         outbox.enqueue(
             EmailMessage(
@@ -143,7 +150,12 @@ def queue_reply_notification(reply):
     outbox.enqueue(
         EmailMessage(
             # The article headline is editor text; keep the subject to one line.
-            subject=" ".join(f"New reply to your comment on “{reply.article.headline}”".split()),
+            subject=" ".join(
+                (
+                    gettext("New reply to your comment on “%(headline)s”")
+                    % {"headline": reply.article.headline}
+                ).split()
+            ),
             body=render_to_string("comments/email/reply.txt", context),
             to=[parent.email],
             headers={

@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Count, Min
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import Comment, ModerationAction
 
@@ -119,12 +120,12 @@ def describe_wait(wait):
         return "—"
     minutes = int(wait.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return gettext("%(minutes)d min") % {"minutes": minutes}
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes:02d} min"
+        return gettext("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return gettext("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
 
 
 @dataclass
@@ -142,10 +143,14 @@ class Overdue:
         return f"{self.oldest_held_at.isoformat()}/{periods}"
 
     def __str__(self):
-        return (
-            f"The oldest held comment has waited {describe_wait(self.oldest_wait)} "
-            f"(alert after {self.limit_minutes} min); {self.queue_size} held in all."
-        )
+        return gettext(
+            "The oldest held comment has waited %(wait)s (alert after %(limit)d min); "
+            "%(count)d held in all."
+        ) % {
+            "wait": describe_wait(self.oldest_wait),
+            "limit": self.limit_minutes,
+            "count": self.queue_size,
+        }
 
 
 def overdue(*, now=None):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from newsroom.cache import CacheUnavailable, on_reconnect
 
@@ -78,25 +79,23 @@ class DeskState:
         if local.date() == timezone.localdate(now):
             return clock
         if local.date() == timezone.localdate(now) + timedelta(days=1):
-            return f"tomorrow {clock}"
+            return gettext("tomorrow %(time)s") % {"time": clock}
         return f"{formats.date_format(local, 'l')} {clock}"
 
     def reader_message(self, now=None):
         """Return what readers are told about the desk, or "" while it is staffed."""
         if self.holds_comments:
             if not self.opens_at:
-                return "Every comment here is held until a moderator reviews it."
-            return (
-                f"Comments are reviewed from {self.opening_words(now)}; "
-                "yours will be held until then."
-            )
+                return gettext("Every comment here is held until a moderator reviews it.")
+            return gettext(
+                "Comments are reviewed from %(opening)s; yours will be held until then."
+            ) % {"opening": self.opening_words(now)}
         if self.closes_comments:
             if not self.opens_at:
-                return "Comments are closed while our moderators are away."
-            return (
-                f"Comments are closed until {self.opening_words(now)}, "
-                "when our moderators are back."
-            )
+                return gettext("Comments are closed while our moderators are away.")
+            return gettext(
+                "Comments are closed until %(opening)s, when our moderators are back."
+            ) % {"opening": self.opening_words(now)}
         return ""
 
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import UpdateError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -49,7 +50,9 @@ def _ask_to_send_again(request, article):
     data["rendered_at"] = sign_render_time()
     form = CommentForm(data, article=article, user=request.user)
     form.is_valid()
-    form.add_error(None, "Please check your comment and press “Post comment” again to send it.")
+    form.add_error(
+        None, gettext("Please check your comment and press “Post comment” again to send it.")
+    )
     return _article_page(request, article, form, status=400)
 
 

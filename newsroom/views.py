@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.middleware.csrf import get_token
 from django.template import loader
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_safe
@@ -20,13 +21,13 @@ RETRY_AFTER_SECONDS = 30
 DATABASE_DOWN = (OperationalError, InterfaceError)
 # What a reader typed into our forms, shown again for them to send; other fields ride along.
 TEXT_FIELDS = {
-    "name": ("Name", False),
-    "email": ("Email", False),
-    "body": ("Comment", True),
-    "sender_name": ("Your name", False),
-    "sender_email": ("Your email", False),
-    "recipients": ("Send to", True),
-    "note": ("Note", True),
+    "name": (_("Name"), False),
+    "email": (_("Email"), False),
+    "body": (_("Comment"), True),
+    "sender_name": (_("Your name"), False),
+    "sender_email": (_("Your email"), False),
+    "recipients": (_("Send to"), True),
+    "note": (_("Note"), True),
 }
 
 

@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from newsroom.admin import ReadOnlyAdminMixin, column
 from newsroom.outbox.models import Message
@@ -73,15 +74,17 @@ class EmailShareAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.display(description="messages sent", ordering="sent_messages")
+    @admin.display(description=_("messages sent"), ordering="sent_messages")
     def messages_sent(self, obj):
         if obj.status == EmailShare.Status.SPAM:
             return "–"
         url = reverse("admin:outbox_message_changelist")
         query = urlencode({"kind": "share", "source_id__exact": obj.pk})
-        return format_html(
-            '<a href="{}?{}">{} of {}</a>', url, query, obj.sent_messages, obj.recipient_count
-        )
+        shown = _("%(sent)s of %(count)s") % {
+            "sent": obj.sent_messages,
+            "count": obj.recipient_count,
+        }
+        return format_html('<a href="{}?{}">{}</a>', url, query, shown)
 
 
 @admin.register(SharedArticle)
@@ -113,11 +116,11 @@ class SharedArticleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             .order_by(*self.get_ordering(request))
         )
 
-    @admin.display(description="shares", ordering="shares")
+    @admin.display(description=_("shares"), ordering="shares")
     def shares(self, obj):
         url = reverse("admin:sharing_emailshare_changelist")
         query = urlencode({"article__id__exact": obj.pk})
         return format_html('<a href="{}?{}">{}</a>', url, query, obj.shares)
 
-    emails_sent = column("emails_sent", description="emails sent", ordering="emails_sent")
-    visits = column("visits", description="visits from emailed links", ordering="visits")
+    emails_sent = column("emails_sent", description=_("emails sent"), ordering="emails_sent")
+    visits = column("visits", description=_("visits from emailed links"), ordering="visits")

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 from newsroom.outbox import delivery as outbox
 
@@ -41,7 +42,11 @@ def build_message(share, recipient):
     }
     # Headers are single lines; the form refuses line breaks in the name, the headline could
     # only carry one through a bug, and the mail library would then refuse the whole message.
-    subject = " ".join(f"{share.sender_name} shared: {article.headline}".split())
+    subject = gettext("%(sender)s shared: %(headline)s") % {
+        "sender": share.sender_name,
+        "headline": article.headline,
+    }
+    subject = " ".join(subject.split())
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("sharing/email_share.txt", context),

@@ -7,6 +7,9 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from newsroom.spamtraps import SpamTrapFormMixin
 
@@ -23,7 +26,7 @@ HEADER_LINE = re.compile(
 )
 RECIPIENT_SEPARATORS = re.compile(r"[,;\n]+")
 
-INJECTION_MESSAGE = "Please remove the line breaks and encoded characters from this field."
+INJECTION_MESSAGE = _("Please remove the line breaks and encoded characters from this field.")
 
 
 def validate_single_line(value):
@@ -36,14 +39,14 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
     """A reader sends an article to a few people they know."""
 
     sender_email = forms.CharField(
-        label="Your email",
+        label=_("Your email"),
         max_length=254,
         validators=[validate_single_line],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        help_text="Recipients can reply to this address. We use it for nothing else.",
+        help_text=_("Recipients can reply to this address. We use it for nothing else."),
     )
     recipients = forms.CharField(
-        label="Send to",
+        label=_("Send to"),
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
     )
     # New for every form shown: posting the same form again (a retry after a lost answer, a
@@ -53,7 +56,7 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
     class Meta:
         model = EmailShare
         fields = ["sender_name", "sender_email", "recipients", "note"]
-        labels = {"sender_name": "Your name", "note": "Add a note (optional)"}
+        labels = {"sender_name": _("Your name"), "note": _("Add a note (optional)")}
         widgets = {
             "sender_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "note": forms.Textarea(attrs={"rows": 4}),
@@ -64,16 +67,20 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
         if not self.is_bound:
             self.initial["idempotency_key"] = uuid.uuid4()
         self.fields["sender_name"].validators.append(validate_single_line)
-        self.fields["recipients"].help_text = (
-            f"Up to {settings.NEWSROOM_SHARE_MAX_RECIPIENTS} email addresses, separated by "
-            "commas or on separate lines."
-        )
+        most = settings.NEWSROOM_SHARE_MAX_RECIPIENTS
+        self.fields["recipients"].help_text = ngettext(
+            "Up to %(most)d email address.",
+            "Up to %(most)d email addresses, separated by commas or on separate lines.",
+            most,
+        ) % {"most": most}
         note = self.fields["note"]
         limit = settings.NEWSROOM_SHARE_NOTE_MAX_LENGTH
         note.widget.attrs["maxlength"] = limit
-        note.help_text = (
-            f"Plain text, up to {limit} characters. It appears in the message as written by you."
-        )
+        note.help_text = ngettext(
+            "Plain text, up to %(limit)d character. It appears in the message as written by you.",
+            "Plain text, up to %(limit)d characters. It appears in the message as written by you.",
+            limit,
+        ) % {"limit": limit}
         self.helper = FormHelper()
         self.helper.form_class = "share-form"
         self.helper.layout = Layout(
@@ -86,10 +93,15 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
             Field("rendered_at"),
             Field("idempotency_key"),
             HTML(
-                '<p class="form-text">We send one message to each person and delete their '
-                "addresses once it has gone.</p>"
+                format_html(
+                    '<p class="form-text">{}</p>',
+                    gettext(
+                        "We send one message to each person and delete their addresses once "
+                        "it has gone."
+                    ),
+                )
             ),
-            Submit("send", "Send"),
+            Submit("send", _("Send")),
         )
 
     def clean_sender_email(self):
@@ -106,7 +118,7 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
                 validate_email(address)
             except ValidationError:
                 raise ValidationError(
-                    "“%(address)s” is not a valid email address.",
+                    _("“%(address)s” is not a valid email address."),
                     code="invalid_recipient",
                     params={"address": address},
                 ) from None
@@ -115,10 +127,14 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
                 addresses.append(address)
         limit = settings.NEWSROOM_SHARE_MAX_RECIPIENTS
         if not addresses:
-            raise ValidationError("Enter at least one email address.", code="no_recipients")
+            raise ValidationError(_("Enter at least one email address."), code="no_recipients")
         if len(addresses) > limit:
             raise ValidationError(
-                "You can send to at most %(limit)s people at a time (you entered %(count)s).",
+                ngettext_lazy(
+                    "You can send to at most %(limit)s person at a time (you entered %(count)s).",
+                    "You can send to at most %(limit)s people at a time (you entered %(count)s).",
+                    "limit",
+                ),
                 code="too_many_recipients",
                 params={"limit": limit, "count": len(addresses)},
             )
@@ -130,7 +146,11 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
         limit = settings.NEWSROOM_SHARE_NOTE_MAX_LENGTH
         if len(note) > limit:
             raise ValidationError(
-                "Please shorten your note to %(limit)s characters (it has %(length)s).",
+                ngettext_lazy(
+                    "Please shorten your note to %(limit)s character (it has %(length)s).",
+                    "Please shorten your note to %(limit)s characters (it has %(length)s).",
+                    "limit",
+                ),
                 code="max_length",
                 params={"limit": limit, "length": len(note)},
             )
@@ -138,8 +158,10 @@ class EmailShareForm(SpamTrapFormMixin, forms.ModelForm):
         # breaks and header-like lines are what an injection attempt looks like.
         if LINE_BREAK.search(note.replace("\n", " ")) or HEADER_LINE.search(note):
             raise ValidationError(
-                "Your note contains characters or lines that look like email headers. "
-                "Please write it as plain sentences.",
+                _(
+                    "Your note contains characters or lines that look like email headers. "
+                    "Please write it as plain sentences."
+                ),
                 code="header_injection",
             )
         return note

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from articles.models import Article
 from newsroom.site import absolute_url
@@ -13,16 +14,16 @@ class EmailShare(models.Model):
     """A reader's request to email an article to up to five people; the outbox sends it."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "In the outbox"
-        SPAM = "spam", "Spam (not sent)"
+        QUEUED = "queued", _("In the outbox")
+        SPAM = "spam", _("Spam (not sent)")
 
     # Kept when the article is deleted: the share and its messages stay on record (the
     # messages are then cancelled, not sent), never silently cascaded away.
     article = models.ForeignKey(
         Article, on_delete=models.SET_NULL, null=True, related_name="email_shares"
     )
-    sender_name = models.CharField("your name", max_length=80)
-    sender_email = models.EmailField("your email")
+    sender_name = models.CharField(_("your name"), max_length=80)
+    sender_email = models.EmailField(_("your email"))
     # One address a line; emptied once the outbox holds the messages
     # (NEWSROOM_SHARE_DELETE_RECIPIENTS).
     recipients = models.TextField(blank=True)
@@ -110,5 +111,5 @@ class SharedArticle(Article):
 
     class Meta:
         proxy = True
-        verbose_name = "article shares"
-        verbose_name_plural = "article shares"
+        verbose_name = _("article shares")
+        verbose_name_plural = _("article shares")

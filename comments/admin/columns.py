@@ -1,5 +1,7 @@
 """What a queue row shows, and the read-only parts of a comment's page."""
 
+from datetime import timedelta
+
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Q
@@ -8,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from comments.models import Comment
 from newsroom.reversing import cached_reverse
@@ -39,64 +42,70 @@ class CommentColumns:
             format_html(gettext("Select this object for an action - {}"), str(comment)),
         )
 
-    @admin.display(description="comment")
+    @admin.display(description=_("comment"))
     def excerpt(self, comment):
         text = comment.body if len(comment.body) <= 140 else comment.body[:139] + "…"
-        return text or "(empty)"
+        return text or gettext("(empty)")
 
-    @admin.display(description="author", ordering="name")
+    @admin.display(description=_("author"), ordering="name")
     def author(self, comment):
         approved, removed = comment.earlier_approved, comment.earlier_removed
         record = (
-            f"{approved} approved, {removed} rejected or spam"
+            gettext("%(approved)d approved, %(removed)d rejected or spam")
+            % {"approved": approved, "removed": removed}
             if approved or removed
-            else "No earlier comments"
+            else gettext("No earlier comments")
         )
         return format_html(
-            '{}<br><small>{}</small><br><small>{}</small><br><a href="{}#thread-context">'
-            "Thread and history</a>",
+            '{}<br><small>{}</small><br><small>{}</small><br><a href="{}#thread-context">{}</a>',
             comment.name,
             comment.email or "—",
             record,
             _row_url("admin:comments_comment_change", comment.pk),
+            gettext("Thread and history"),
         )
 
-    @admin.display(description="article")
+    @admin.display(description=_("article"))
     def article_link(self, comment):
         return format_html(
-            '<a href="?article={}" title="Only this article’s comments">{}</a>',
+            '<a href="?article={}" title="{}">{}</a>',
             comment.article_id,
+            gettext("Only this article’s comments"),
             comment.article.headline,
         )
 
-    @admin.display(description="why")
+    @admin.display(description=_("why"))
     def why(self, comment):
         lines = [str(r) for r in comment.reasons.all()]
         if comment.spam_score is not None:
             # In this column, not one of its own: the queue must fit beside the filters.
-            lines.append(f"Spam score {comment.spam_score:.2f}")
+            lines.append(gettext("Spam score %(score).2f") % {"score": comment.spam_score})
         if not lines:
             return "—"
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
-    @admin.display(description="age", ordering="created_at")
+    @admin.display(description=_("age"), ordering="created_at")
     def age(self, comment):
         age = timesince(comment.created_at, depth=1)
         return format_html(
             '<span title="{}">{}</span>',
             comment.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-            "just now" if age.startswith("0\xa0minutes") else f"{age} ago",
+            gettext("just now")
+            if comment.created_at > timezone.now() - timedelta(minutes=1)
+            else gettext("%(age)s ago") % {"age": age},
         )
 
-    @admin.display(description="in reply to")
+    @admin.display(description=_("in reply to"))
     def parent_link(self, comment):
         if not comment.parent_id:
             return "—"
         return format_html(
-            '<a href="../../{}/change/">Comment {}</a>', comment.parent_id, comment.parent_id
+            '<a href="../../{}/change/">{}</a>',
+            comment.parent_id,
+            gettext("Comment %(pk)s") % {"pk": comment.parent_id},
         )
 
-    @admin.display(description="as readers see it")
+    @admin.display(description=_("as readers see it"))
     def as_readers_see_it(self, comment):
         # body_html is derived on save: escaped plain text cleaned by bleach (comments.sanitize).
         return format_html(
@@ -104,29 +113,28 @@ class CommentColumns:
             mark_safe(comment.body_html),  # noqa: S308 - bleach-cleaned on save
         )
 
-    @admin.display(description="decide")
+    @admin.display(description=_("decide"))
     def row_actions(self, comment):
         # Buttons of the changelist form that post to this row's own URL instead (formaction):
         # no nested forms, the form's CSRF token goes along, and it works without JavaScript.
         url = _row_url("admin:comments_comment_moderate", comment.pk, argument="pk")
         url = f"{url}?seen={comment.status}"
         buttons = [
-            ("approve", Status.APPROVED, "Approve", "a"),
-            ("reject", Status.REJECTED, "Reject", "r"),
-            ("spam", Status.SPAM, "Spam", "s"),
+            ("approve", Status.APPROVED, gettext("Approve"), "a"),
+            ("reject", Status.REJECTED, gettext("Reject"), "r"),
+            ("spam", Status.SPAM, gettext("Spam"), "s"),
         ]
         claimed = ""
         if comment.status == Status.HELD and comment.reviewed_by:
             claimed = format_html(
-                '<p class="queue-claimed" data-claimed-by="{}">Being reviewed by {}</p>',
+                '<p class="queue-claimed" data-claimed-by="{}">{}</p>',
                 comment.reviewed_by,
-                comment.reviewed_by,
+                gettext("Being reviewed by %(name)s") % {"name": comment.reviewed_by},
             )
         return format_html(
             '{}<div class="queue-actions">{}'
             '<button type="submit" class="button queue-ban" formaction="{}" formmethod="post" '
-            'name="decision" value="{}" title="Block their email and IP address and mark every '
-            'held comment of theirs as spam">Ban author</button></div>',
+            'name="decision" value="{}" title="{}">{}</button></div>',
             claimed,
             format_html_join(
                 "",
@@ -140,9 +148,13 @@ class CommentColumns:
             ),
             url,
             BAN,
+            gettext(
+                "Block their email and IP address and mark every held comment of theirs as spam"
+            ),
+            gettext("Ban author"),
         )
 
-    @admin.display(description="thread")
+    @admin.display(description=_("thread"))
     def thread_context(self, comment):
         """Show the whole thread the comment belongs to, this comment marked, in one query."""
         root_id = comment.thread_id or comment.pk
@@ -168,19 +180,22 @@ class CommentColumns:
                 for each in thread
             ),
         )
-        start = "Replies to a thread" if comment.thread_id else "Starts a thread"
+        start = (
+            gettext("Replies to a thread on “%(headline)s”.")
+            if comment.thread_id
+            else gettext("Starts a thread on “%(headline)s”.")
+        )
         return format_html(
-            '<div id="thread-context"><p>{} on “{}”.</p><ol class="queue-thread">{}</ol></div>',
-            start,
-            comment.article.headline,
+            '<div id="thread-context"><p>{}</p><ol class="queue-thread">{}</ol></div>',
+            start % {"headline": comment.article.headline},
             items,
         )
 
-    @admin.display(description="earlier comments")
+    @admin.display(description=_("earlier comments"))
     def author_history(self, comment):
         """List the author's earlier comments (same email) with their outcomes, in one query."""
         if not comment.email:
-            return "No email address given, so no history."
+            return gettext("No email address given, so no history.")
         earlier = list(
             Comment.objects.by_email(comment.email)
             .exclude(pk=comment.pk)
@@ -188,18 +203,23 @@ class CommentColumns:
             .order_by("-created_at", "-pk")[:AUTHOR_HISTORY_LIMIT]
         )
         if not earlier:
-            return "No earlier comments: this is their first."
+            return gettext("No earlier comments: this is their first.")
+        # Looked up once for the list; format_html escapes what it fills in.
+        outcome = gettext("{status} on “{headline}”")
         return format_html(
             '<ul id="author-history" class="queue-history">{}</ul>',
             format_html_join(
                 "",
-                '<li><a href="{}">{}</a> · <strong>{}</strong> on “{}”: {}</li>',
+                '<li><a href="{}">{}</a> · {}: {}</li>',
                 (
                     (
                         _row_url("admin:comments_comment_change", each.pk),
                         f"{timezone.localtime(each.created_at):%Y-%m-%d %H:%M %Z}",
-                        each.get_status_display(),
-                        each.article.headline,
+                        format_html(
+                            outcome,
+                            status=format_html("<strong>{}</strong>", each.get_status_display()),
+                            headline=each.article.headline,
+                        ),
                         each.body if len(each.body) <= 140 else each.body[:139] + "…",
                     )
                     for each in earlier

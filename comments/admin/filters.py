@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from comments.models import Comment, Reason
 
@@ -12,14 +13,14 @@ Status = Comment.Status
 class StatusFilter(admin.SimpleListFilter):
     """Open on the held queue; each status shows its count."""
 
-    title = "status"
+    title = _("status")
     parameter_name = "status"
     ALL = "all"
 
     def lookups(self, request, model_admin):
         counts = model_admin.status_counts(request)
         choices = [(value, f"{label} ({counts[value]:,})") for value, label in Status.choices]
-        return [*choices, (self.ALL, "All")]
+        return [*choices, (self.ALL, _("All"))]
 
     def queryset(self, request, queryset):
         value = self.value() or Status.HELD
@@ -38,7 +39,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 class ReasonFilter(admin.SimpleListFilter):
-    title = "reason"
+    title = _("reason")
     parameter_name = "reason"
 
     def lookups(self, request, model_admin):
@@ -56,16 +57,16 @@ class SpamScoreFilter(admin.SimpleListFilter):
     """Highest spam scores first, or one band of them (sorted too), with the bulk "mark all 0.99
     and above as spam" link."""
 
-    title = "spam score"
+    title = _("spam score")
     parameter_name = "score"
     template = "admin/comments/comment/spam_score_filter.html"
     BANDS = {
-        "top": ("Highest first", Q()),
-        "0.99": ("0.99 and above", Q(spam_score__gte=0.99)),
-        "0.9": ("0.90 to 0.99", Q(spam_score__gte=0.9, spam_score__lt=0.99)),
-        "0.5": ("0.50 to 0.90", Q(spam_score__gte=0.5, spam_score__lt=0.9)),
-        "0": ("Below 0.50", Q(spam_score__lt=0.5)),
-        "none": ("Not scored", Q(spam_score__isnull=True)),
+        "top": (_("Highest first"), Q()),
+        "0.99": (_("0.99 and above"), Q(spam_score__gte=0.99)),
+        "0.9": (_("0.90 to 0.99"), Q(spam_score__gte=0.9, spam_score__lt=0.99)),
+        "0.5": (_("0.50 to 0.90"), Q(spam_score__gte=0.5, spam_score__lt=0.9)),
+        "0": (_("Below 0.50"), Q(spam_score__lt=0.5)),
+        "none": (_("Not scored"), Q(spam_score__isnull=True)),
     }
     SORTED = set(BANDS) - {"none"}
 
@@ -112,18 +113,18 @@ class LinkedIdFilter(admin.SimpleListFilter):
 class ClusterFilter(LinkedIdFilter):
     """Filter by spam wave: the waves' list links here."""
 
-    title = "spam wave"
+    title = _("spam wave")
     parameter_name = "cluster"
     field = "cluster_id"
 
     def choice(self, pk):
-        return (pk, f"Spam wave {pk}")
+        return (pk, _("Spam wave %(pk)s") % {"pk": pk})
 
 
 class ArticleFilter(LinkedIdFilter):
     """Filter by article: the queue's article column links here."""
 
-    title = "article"
+    title = _("article")
     parameter_name = "article"
     field = "article_id"
 

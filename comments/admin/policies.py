@@ -1,6 +1,7 @@
 """When comments are open: staffed hours per section, and a mode per article."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from comments import staffing
 from comments.models import ArticlePolicy, DeskSchedule, StaffedShift
@@ -10,7 +11,7 @@ from newsroom import pagecache
 class StaffedShiftInline(admin.TabularInline):
     model = StaffedShift
     extra = 1
-    verbose_name_plural = "shifts (site time zone)"
+    verbose_name_plural = _("shifts (site time zone)")
 
 
 @admin.register(DeskSchedule)
@@ -25,9 +26,9 @@ class DeskScheduleAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("shifts")
 
-    @admin.display(description="shifts")
+    @admin.display(description=_("shifts"))
     def shift_list(self, schedule):
-        return ", ".join(str(shift) for shift in schedule.shifts.all()) or "None: never staffed"
+        return ", ".join(str(shift) for shift in schedule.shifts.all()) or _("None: never staffed")
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

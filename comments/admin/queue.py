@@ -6,6 +6,8 @@ from django.db.models import OuterRef
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from comments import caching, claims, moderation, sla
 from comments.models import SPAM_SCORE_ORDER, Comment, ModerationAction, Reason, Report, count_of
@@ -37,14 +39,14 @@ class ReasonInline(ReadOnlyInline):
     model = Reason
     fields = ["rule", "detail", "created_at"]
     readonly_fields = fields
-    verbose_name_plural = "why it was held or marked spam"
+    verbose_name_plural = _("why it was held or marked spam")
 
 
 class ReportInline(ReadOnlyInline):
     model = Report
     fields = ["reason", "created_at", "user", "ip_address", "weight", "dismissed_at"]
     readonly_fields = fields
-    verbose_name_plural = "reports from readers"
+    verbose_name_plural = _("reports from readers")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
@@ -54,7 +56,7 @@ class ModerationActionInline(ReadOnlyInline):
     model = ModerationAction
     fields = ["changed_at", "actor", "from_status", "to_status", "note"]
     readonly_fields = fields
-    verbose_name_plural = "audit trail"
+    verbose_name_plural = _("audit trail")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by")
@@ -64,7 +66,7 @@ class CommentAdminForm(forms.ModelForm):
     moderation_note = forms.CharField(
         required=False,
         max_length=500,
-        help_text="Optional: why you changed the status. Kept in the audit trail.",
+        help_text=_("Optional: why you changed the status. Kept in the audit trail."),
     )
 
     class Meta:
@@ -91,7 +93,7 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
     list_filter = [StatusFilter, ReasonFilter, SpamScoreFilter, ArticleFilter, ClusterFilter]
     list_select_related = ["article"]
     search_fields = ["body", "name", "email", "=ip_address"]
-    search_help_text = "Search the text, name, email address or exact IP address."
+    search_help_text = _("Search the text, name, email address or exact IP address.")
     ordering = ["-created_at", "-pk"]
     list_per_page = 50
     show_full_result_count = False
@@ -115,12 +117,12 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["status", "moderation_note"]}),
         (
-            "Comment",
+            _("Comment"),
             {"fields": ["as_readers_see_it", "body", "article_link", "parent_link", "created_at"]},
         ),
-        ("Author", {"fields": ["name", "email", "ip_address", "notify_replies"]}),
-        ("Thread", {"fields": ["thread_context"]}),
-        ("The author’s earlier comments", {"fields": ["author_history"]}),
+        (_("Author"), {"fields": ["name", "email", "ip_address", "notify_replies"]}),
+        (_("Thread"), {"fields": ["thread_context"]}),
+        (_("The author’s earlier comments"), {"fields": ["author_history"]}),
     ]
     inlines = [ReasonInline, ReportInline, ModerationActionInline]
 
@@ -167,7 +169,7 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         oldest = self.status_counts(request)["oldest_held_at"]
         extra_context = {
-            "title": "Moderation queue",
+            "title": gettext("Moderation queue"),
             **(extra_context or {}),
             "status_counts": self._count_links(request),
             "oldest_wait": sla.describe_wait(timezone.now() - oldest) if oldest else None,
@@ -222,11 +224,13 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
     def response_change(self, request, obj):
         if "_reviewnext" in request.POST:
             self.message_user(
-                request, f"Saved: {obj.name}’s comment is {obj.get_status_display()}."
+                request,
+                gettext("Saved: %(name)s’s comment is %(status)s.")
+                % {"name": obj.name, "status": obj.get_status_display()},
             )
             following = claims.next_for(request.user, obj)
             if following is None:
-                self.message_user(request, "No other held comment is waiting for you.")
+                self.message_user(request, gettext("No other held comment is waiting for you."))
                 return HttpResponseRedirect(reverse("admin:comments_comment_changelist"))
             return HttpResponseRedirect(
                 reverse("admin:comments_comment_change", args=[following.pk])
@@ -238,28 +242,38 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
         for comment in queryset.select_related(None):
             decide(comment, by=request.user)
             count += 1
-        self.message_user(request, f"{count} comment{'s' if count != 1 else ''} {done}.")
+        self.message_user(request, done % {"count": count})
 
-    @admin.action(description="Approve selected comments", permissions=["moderate"])
+    @admin.action(description=_("Approve selected comments"), permissions=["moderate"])
     def approve(self, request, queryset):
-        self._decide(request, queryset, moderation.approve, "approved")
+        done = ngettext_lazy("%(count)d comment approved.", "%(count)d comments approved.", "count")
+        self._decide(request, queryset, moderation.approve, done)
 
-    @admin.action(description="Reject selected comments", permissions=["moderate"])
+    @admin.action(description=_("Reject selected comments"), permissions=["moderate"])
     def reject(self, request, queryset):
-        self._decide(request, queryset, moderation.reject, "rejected")
+        done = ngettext_lazy("%(count)d comment rejected.", "%(count)d comments rejected.", "count")
+        self._decide(request, queryset, moderation.reject, done)
 
-    @admin.action(description="Mark selected comments as spam", permissions=["moderate"])
+    @admin.action(description=_("Mark selected comments as spam"), permissions=["moderate"])
     def mark_spam(self, request, queryset):
-        self._decide(request, queryset, moderation.mark_spam, "marked as spam")
+        done = ngettext_lazy(
+            "%(count)d comment marked as spam.", "%(count)d comments marked as spam.", "count"
+        )
+        self._decide(request, queryset, moderation.mark_spam, done)
 
     @admin.action(
-        description="Ban authors: block their email and IP, mark their held comments spam",
+        description=_("Ban authors: block their email and IP, mark their held comments spam"),
         permissions=["moderate"],
     )
     def ban_author(self, request, queryset):
         marked = sum(moderation.ban_author(c, by=request.user) for c in queryset)
         self.message_user(
             request,
-            f"Blocked the authors’ email addresses and IPs; {marked} comments marked as spam.",
+            ngettext(
+                "Blocked the authors’ email addresses and IPs; %(count)d comment marked as spam.",
+                "Blocked the authors’ email addresses and IPs; %(count)d comments marked as spam.",
+                marked,
+            )
+            % {"count": marked},
             messages.SUCCESS,
         )

@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from comments import clusters, moderation
 from comments.models import Comment, CommentCluster, SpamModel
@@ -56,23 +58,26 @@ class SpamModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         in_use = ExpressionWrapper(Q(version=Subquery(newest)), output_field=BooleanField())
         return super().get_queryset(request).with_live_figures().annotate(is_in_use=in_use)
 
-    recall = column("cv_recall", description="recall (cross-validated)", spec=".1%")
-    fp_rate = column("cv_fp_rate", description="false positives (cross-validated)", spec=".2%")
-    auc = column("cv_auc", description="ROC AUC", spec=".4f")
-    threshold_display = column("threshold", description="hold threshold", spec=".3f")
+    recall = column("cv_recall", description=_("recall (cross-validated)"), spec=".1%")
+    fp_rate = column("cv_fp_rate", description=_("false positives (cross-validated)"), spec=".2%")
+    auc = column("cv_auc", description=_("ROC AUC"), spec=".4f")
+    threshold_display = column("threshold", description=_("hold threshold"), spec=".3f")
 
-    @admin.display(description="held since (approved by a moderator)")
+    @admin.display(description=_("held since (approved by a moderator)"))
     def held_since(self, model):
         return f"{model.held:,} ({model.held_then_approved:,})"
 
-    @admin.display(description="false positives since")
+    @admin.display(description=_("false positives since"))
     def live_fp_rate(self, model):
         # Ham it scored: comments a moderator or the pipeline published in the end.
         if not model.scored_ham:
             return "—"
-        return f"{model.held_then_approved / model.scored_ham:.2%} of {model.scored_ham:,} ham"
+        return gettext("%(rate)s of %(ham)s ham") % {
+            "rate": f"{model.held_then_approved / model.scored_ham:.2%}",
+            "ham": f"{model.scored_ham:,}",
+        }
 
-    @admin.display(description="in use", boolean=True)
+    @admin.display(description=_("in use"), boolean=True)
     def in_use(self, model):
         return bool(model.is_in_use)
 
@@ -99,37 +104,41 @@ class CommentClusterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_moderate_permission(self, request):
         return request.user.has_perm("comments.moderate_comment")
 
-    @admin.display(description="text of the first comment")
+    @admin.display(description=_("text of the first comment"))
     def sample(self, cluster):
         text = cluster.sample_body or ""
         return text if len(text) <= 120 else text[:119] + "…"
 
-    @admin.display(description="comments", ordering="size")
+    @admin.display(description=_("comments"), ordering="size")
     def size(self, cluster):
         url = f"{reverse('admin:comments_comment_changelist')}?cluster={cluster.pk}&status=all"
         return format_html('<a href="{}">{}</a>', url, cluster.size)
 
-    @admin.display(description="senders (emails / IPs)")
+    @admin.display(description=_("senders (emails / IPs)"))
     def senders(self, cluster):
         return f"{cluster.emails} / {cluster.ips}"
 
-    held = column("held", description="held", ordering="held")
-    first_seen = column("created_at", description="first seen", ordering="created_at")
-    last_seen = column("last_seen", description="last seen", ordering="last_seen")
+    held = column("held", description=_("held"), ordering="held")
+    first_seen = column("created_at", description=_("first seen"), ordering="created_at")
+    last_seen = column("last_seen", description=_("last seen"), ordering="last_seen")
 
-    @admin.display(description="link domains (blocked when the wave is spammed)")
+    @admin.display(description=_("link domains (blocked when the wave is spammed)"))
     def link_domains(self, cluster):
         return ", ".join(clusters.cluster_link_domains(cluster)) or "—"
 
     @admin.action(
-        description="Reject every comment of the selected waves", permissions=["moderate"]
+        description=_("Reject every comment of the selected waves"), permissions=["moderate"]
     )
     def reject_waves(self, request, queryset):
         count = sum(moderation.reject_cluster(c, by=request.user) for c in queryset)
-        self.message_user(request, f"{count} comment{'s' if count != 1 else ''} rejected.")
+        self.message_user(
+            request,
+            ngettext("%(count)d comment rejected.", "%(count)d comments rejected.", count)
+            % {"count": count},
+        )
 
     @admin.action(
-        description="Mark every comment of the selected waves as spam and block their links",
+        description=_("Mark every comment of the selected waves as spam and block their links"),
         permissions=["moderate"],
     )
     def spam_waves(self, request, queryset):
@@ -139,7 +148,12 @@ class CommentClusterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             marked, blocked = marked + m, blocked + b
         self.message_user(
             request,
-            f"{marked} comment{'s' if marked != 1 else ''} marked as spam; "
-            f"{blocked} link domain{'s' if blocked != 1 else ''} blocked.",
+            ngettext(
+                "%(count)d comment marked as spam;", "%(count)d comments marked as spam;", marked
+            )
+            % {"count": marked}
+            + " "
+            + ngettext("%(count)d link domain blocked.", "%(count)d link domains blocked.", blocked)
+            % {"count": blocked},
             messages.SUCCESS,
         )

@@ -9,15 +9,17 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from comments import moderation, sla
 from comments.models import Comment
 
-# The one-click decisions of a queue row: the POST value, the moderation verb, the past tense.
+# The one-click decisions of a queue row: the POST value, the moderation verb, what it did.
 ROW_DECISIONS = {
-    "approve": (moderation.approve, "approved"),
-    "reject": (moderation.reject, "rejected"),
-    "spam": (moderation.mark_spam, "marked as spam"),
+    "approve": (moderation.approve, _("%(name)s’s comment on “%(headline)s” approved.")),
+    "reject": (moderation.reject, _("%(name)s’s comment on “%(headline)s” rejected.")),
+    "spam": (moderation.mark_spam, _("%(name)s’s comment on “%(headline)s” marked as spam.")),
 }
 BAN = "ban"
 
@@ -51,25 +53,34 @@ class QueuePages:
         decision = request.POST.get("decision")
         seen = request.GET.get("seen")
         if decision not in ROW_DECISIONS and decision != BAN:
-            return self._decided(request, "Choose approve, reject, spam or ban.", status=400)
+            return self._decided(
+                request, gettext("Choose approve, reject, spam or ban."), status=400
+            )
         if seen and seen != comment.status:
             # Someone else decided since this moderator loaded the queue: keep their decision.
             last = (
                 comment.actions.select_related("changed_by").order_by("-changed_at", "-pk").first()
             )
-            who = f" by {last.actor}" if last else ""
-            message = f"Not changed: this comment is already {comment.get_status_display()}{who}."
+            status = comment.get_status_display()
+            message = (
+                gettext("Not changed: this comment is already %(status)s by %(who)s.")
+                % {"status": status, "who": last.actor}
+                if last
+                else gettext("Not changed: this comment is already %(status)s.")
+                % {"status": status}
+            )
             return self._decided(request, message, comment=comment, status=409)
         if decision == BAN:
             marked = moderation.ban_author(comment, by=request.user)
-            message = (
-                f"Banned {comment.name}: email and IP blocked; "
-                f"{marked} comment{'s' if marked != 1 else ''} marked as spam."
-            )
+            message = ngettext(
+                "Banned %(name)s: email and IP blocked; %(count)d comment marked as spam.",
+                "Banned %(name)s: email and IP blocked; %(count)d comments marked as spam.",
+                marked,
+            ) % {"name": comment.name, "count": marked}
         else:
             decide, done = ROW_DECISIONS[decision]
             decide(comment, by=request.user)
-            message = f"{comment.name}’s comment on “{comment.article.headline}” {done}."
+            message = done % {"name": comment.name, "headline": comment.article.headline}
         return self._decided(request, message, comment=comment)
 
     def _decided(self, request, message, *, comment=None, status=200):
@@ -108,8 +119,12 @@ class QueuePages:
                 count += 1
             self.message_user(
                 request,
-                f"{count} held comment{'s' if count != 1 else ''} scoring 0.99 or more "
-                "marked as spam.",
+                ngettext(
+                    "%(count)d held comment scoring 0.99 or more marked as spam.",
+                    "%(count)d held comments scoring 0.99 or more marked as spam.",
+                    count,
+                )
+                % {"count": count},
                 messages.SUCCESS,
             )
             return redirect(reverse("admin:comments_comment_changelist") + "?status=spam")
@@ -117,7 +132,7 @@ class QueuePages:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Mark likely spam",
+            "title": gettext("Mark likely spam"),
             "score": self.LIKELY_SPAM_SCORE,
             "count": summary["count"],
             "last_seen": summary["last_seen"],
@@ -133,7 +148,7 @@ class QueuePages:
         days = int(days) if days.isdigit() and 1 <= int(days) <= 90 else 7
         context = {
             **self.admin_site.each_context(request),
-            "title": "Moderation desk: waiting times",
+            "title": gettext("Moderation desk: waiting times"),
             "opts": self.opts,
             "figures": sla.desk_figures(days=days),
             "alert_minutes": settings.NEWSROOM_COMMENTS_SLA_ALERT_MINUTES,

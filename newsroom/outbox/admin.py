@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from newsroom.admin import ReadOnlyAdminMixin
@@ -50,7 +51,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("outbox.change_message")
 
     @admin.action(
-        description="Send the selected failed or cancelled emails again", permissions=["resend"]
+        description=_("Send the selected failed or cancelled emails again"), permissions=["resend"]
     )
     def send_again(self, request, queryset):
         stopped = list(

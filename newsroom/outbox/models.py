@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 
 def claim_expiry():
@@ -59,17 +60,17 @@ class Message(models.Model):
     """One email to one recipient, stored with what caused it and sent at most once."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     # What the message is ("share", "reply", "digest", "review") and which email it is: one
     # row per key and recipient, so queuing the same email twice stores it once.
     kind = models.CharField(max_length=20)
     key = models.CharField(max_length=200)
-    to_address = models.EmailField("to", max_length=254)
+    to_address = models.EmailField(_("to"), max_length=254)
     from_email = models.CharField(max_length=320)
     reply_to = models.CharField(max_length=400, blank=True)
     subject = models.CharField(max_length=400)

@@ -78,7 +78,7 @@ def test_smtp_round_trip_one_message_per_recipient(
         assert "The island service resumes on Monday with a new timetable." in text
         assert "By Arjun Sethi and Leela Varghese" in text
         assert "will run again from Monday & carry up to 200 passengers." in text
-        assert "A note from Priya Raman (their words, not The Newsroom's):" in text
+        assert "A note from Priya Raman (their words, not The Newsroom’s):" in text
         assert note in text  # plain text: shown exactly as typed
         assert link in text
 
