@@ -106,8 +106,8 @@ class CommentColumns:
         return format_html(
             '{}<div class="queue-actions">{}'
             '<button type="submit" class="button queue-ban" formaction="{}" formmethod="post" '
-            'name="decision" value="{}" title="Block their email and IP address and mark every '
-            'held comment of theirs as spam">Ban author</button></div>',
+            'name="decision" value="{}" title="Block their email and IP address and reject every '
+            'comment of theirs">Ban author</button></div>',
             claimed,
             format_html_join(
                 "",

@@ -259,13 +259,13 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
         self._decide(request, queryset, moderation.mark_spam, "marked as spam")
 
     @admin.action(
-        description="Ban authors: block their email and IP, mark their held comments spam",
+        description="Ban authors: block their email and IP, reject all their comments",
         permissions=["moderate"],
     )
     def ban_author(self, request, queryset):
-        marked = sum(moderation.ban_author(c, by=request.user) for c in queryset)
+        rejected = sum(moderation.ban_author(c, by=request.user) for c in queryset)
         self.message_user(
             request,
-            f"Blocked the authors’ email addresses and IPs; {marked} comments marked as spam.",
+            f"Blocked the authors’ email addresses and IPs; {rejected} comments rejected.",
             messages.SUCCESS,
         )

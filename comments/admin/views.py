@@ -61,10 +61,10 @@ class QueuePages:
             message = f"Not changed: this comment is already {comment.get_status_display()}{who}."
             return self._decided(request, message, comment=comment, status=409)
         if decision == BAN:
-            marked = moderation.ban_author(comment, by=request.user)
+            rejected = moderation.ban_author(comment, by=request.user)
             message = (
                 f"Banned {comment.name}: email and IP blocked; "
-                f"{marked} comment{'s' if marked != 1 else ''} marked as spam."
+                f"{rejected} comment{'s' if rejected != 1 else ''} rejected."
             )
         else:
             decide, done = ROW_DECISIONS[decision]
