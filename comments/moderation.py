@@ -425,9 +425,11 @@ def set_status(comment, status, *, by, note=""):
 
 @transaction.atomic
 def ban_author(comment, *, by, note=""):
-    """Block the comment's email and IP, and mark every held comment of theirs as spam.
+    """Block the comment's email and IP, and reject every comment of theirs.
 
-    Return the number of comments marked spam.
+    Theirs: this one, the held ones from the same email or IP, and the published ones from the
+    same email (an IP can be shared by a whole office, so it never takes down a published
+    comment). Return the number of comments rejected.
     """
     for kind, value in [
         (ListEntry.Kind.BLOCKED_EMAIL, comment.email),
@@ -439,19 +441,21 @@ def ban_author(comment, *, by, note=""):
                 value=value.lower(),
                 defaults={"created_by": by, "note": f"Banned from comment {comment.pk}"},
             )
-    same_author = Q(pk=comment.pk)
+    same_author = Q(pk__in=[])
     if comment.email:
         same_author |= Q(email=comment.email)
     if comment.ip_address:
         same_author |= Q(ip_address=comment.ip_address)
-    theirs = Comment.objects.filter(same_author).filter(Q(status=Status.HELD) | Q(pk=comment.pk))
-    marked = 0
-    for each in theirs.select_for_update():
-        if each.status != Status.SPAM:
+    theirs = Q(pk=comment.pk) | Q(status=Status.HELD) & same_author
+    if comment.email:
+        theirs |= Q(status=Status.APPROVED, email=comment.email)
+    rejected = 0
+    for each in Comment.objects.filter(theirs).select_for_update():
+        if each.status in (Status.HELD, Status.APPROVED):
             Reason.objects.create(comment=each, rule=Rule.BANNED, detail=f"by {by}")
-            _move(each, Status.SPAM, by=by, note=note or "Author banned")
-            marked += 1
-    return marked
+            _move(each, Status.REJECTED, by=by, note=note or "Author banned")
+            rejected += 1
+    return rejected
 
 
 def reject_cluster(cluster, *, by, note=""):

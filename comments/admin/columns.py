@@ -148,9 +148,7 @@ class CommentColumns:
             ),
             url,
             BAN,
-            gettext(
-                "Block their email and IP address and mark every held comment of theirs as spam"
-            ),
+            gettext("Block their email and IP address and reject every comment of theirs"),
             gettext("Ban author"),
         )
 

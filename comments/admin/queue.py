@@ -262,18 +262,18 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
         self._decide(request, queryset, moderation.mark_spam, done)
 
     @admin.action(
-        description=_("Ban authors: block their email and IP, mark their held comments spam"),
+        description=_("Ban authors: block their email and IP, reject all their comments"),
         permissions=["moderate"],
     )
     def ban_author(self, request, queryset):
-        marked = sum(moderation.ban_author(c, by=request.user) for c in queryset)
+        rejected = sum(moderation.ban_author(c, by=request.user) for c in queryset)
         self.message_user(
             request,
             ngettext(
-                "Blocked the authors’ email addresses and IPs; %(count)d comment marked as spam.",
-                "Blocked the authors’ email addresses and IPs; %(count)d comments marked as spam.",
-                marked,
+                "Blocked the authors’ email addresses and IPs; %(count)d comment rejected.",
+                "Blocked the authors’ email addresses and IPs; %(count)d comments rejected.",
+                rejected,
             )
-            % {"count": marked},
+            % {"count": rejected},
             messages.SUCCESS,
         )

@@ -71,12 +71,12 @@ class QueuePages:
             )
             return self._decided(request, message, comment=comment, status=409)
         if decision == BAN:
-            marked = moderation.ban_author(comment, by=request.user)
+            rejected = moderation.ban_author(comment, by=request.user)
             message = ngettext(
-                "Banned %(name)s: email and IP blocked; %(count)d comment marked as spam.",
-                "Banned %(name)s: email and IP blocked; %(count)d comments marked as spam.",
-                marked,
-            ) % {"name": comment.name, "count": marked}
+                "Banned %(name)s: email and IP blocked; %(count)d comment rejected.",
+                "Banned %(name)s: email and IP blocked; %(count)d comments rejected.",
+                rejected,
+            ) % {"name": comment.name, "count": rejected}
         else:
             decide, done = ROW_DECISIONS[decision]
             decide(comment, by=request.user)

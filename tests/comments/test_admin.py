@@ -171,10 +171,10 @@ def test_ban_author_action(moderator_client):
     comment = make_comment(status=Status.HELD, email="troll@example.org", ip_address="192.0.2.1")
     other = make_comment(status=Status.HELD, email="troll@example.org")
     action(moderator_client, "ban_author", [comment])
-    assert set(Comment.objects.values_list("status", flat=True)) == {Status.SPAM}
+    assert set(Comment.objects.values_list("status", flat=True)) == {Status.REJECTED}
     assert ListEntry.objects.filter(kind="blocked_email", value="troll@example.org").exists()
     assert ListEntry.objects.filter(kind="blocked_ip", value="192.0.2.1").exists()
-    assert other.actions.get().to_status == Status.SPAM
+    assert other.actions.get().to_status == Status.REJECTED
 
 
 def test_change_page_shows_audit_trail_and_status_edit_is_audited(moderator_client):
@@ -333,12 +333,12 @@ def test_ban_author_from_the_row(moderator_client):
     other = make_comment(status=Status.HELD, email="troll@example.org")
     unrelated = make_comment(status=Status.HELD)
     response = decide(moderator_client, comment, "ban")
-    assert response.json()["message"].endswith("2 comments marked as spam.")
+    assert response.json()["message"].endswith("2 comments rejected.")
     assert ListEntry.objects.filter(kind="blocked_email", value="troll@example.org").exists()
     assert ListEntry.objects.filter(kind="blocked_ip", value="192.0.2.7").exists()
     other.refresh_from_db()
     unrelated.refresh_from_db()
-    assert (other.status, unrelated.status) == (Status.SPAM, Status.HELD)
+    assert (other.status, unrelated.status) == (Status.REJECTED, Status.HELD)
 
 
 # --- Context one click away ---------------------------------------------------------------------

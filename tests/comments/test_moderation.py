@@ -386,7 +386,7 @@ def test_reports_from_one_address_are_rate_limited(article, settings):
     assert not comments[3].reports.exists()
 
 
-def test_ban_author_blocks_email_and_ip_and_marks_their_held_comments_spam(article):
+def test_ban_author_blocks_email_and_ip_and_rejects_their_comments(article):
     moderator = make_user("mod")
     comment = make_comment(article, email="troll@example.org", ip_address="203.0.113.5",
                            status=Status.HELD)  # fmt: skip
@@ -394,19 +394,27 @@ def test_ban_author_blocks_email_and_ip_and_marks_their_held_comments_spam(artic
     same_ip = make_comment(article, email="sock@example.org", ip_address="203.0.113.5",
                            status=Status.HELD)  # fmt: skip
     approved_earlier = make_comment(article, email="troll@example.org")
+    colleague_published = make_comment(article, email="desk@example.org", ip_address="203.0.113.5")
+    already_spam = make_comment(article, email="troll@example.org", status=Status.SPAM)
     bystander = make_comment(article, status=Status.HELD)
 
-    assert moderation.ban_author(comment, by=moderator) == 3
+    assert moderation.ban_author(comment, by=moderator) == 4
 
     statuses = dict(Comment.objects.values_list("pk", "status"))
-    assert statuses[comment.pk] == statuses[other_held.pk] == statuses[same_ip.pk] == Status.SPAM
-    assert statuses[approved_earlier.pk] == Status.APPROVED
+    theirs = [comment, other_held, same_ip, approved_earlier]
+    assert {statuses[each.pk] for each in theirs} == {Status.REJECTED}
+    # The same IP never takes down someone else's published comment; spam stays spam.
+    assert statuses[colleague_published.pk] == Status.APPROVED
+    assert statuses[already_spam.pk] == Status.SPAM
     assert statuses[bystander.pk] == Status.HELD
     assert set(ListEntry.objects.values_list("kind", "value")) == {
         (ListEntry.Kind.BLOCKED_EMAIL, "troll@example.org"),
         (ListEntry.Kind.BLOCKED_IP, "203.0.113.5"),
     }
-    assert ModerationAction.objects.filter(changed_by=moderator, to_status=Status.SPAM).count() == 3
+    assert (
+        ModerationAction.objects.filter(changed_by=moderator, to_status=Status.REJECTED).count()
+        == 4
+    )
     # And the next comment from them is spam on arrival.
     assert submit(article, email="troll@example.org", body="I'm back").status == Status.SPAM
 

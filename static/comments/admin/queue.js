@@ -64,7 +64,7 @@ document.addEventListener("DOMContentLoaded", function () {
   async function decide(button) {
     const row = button.closest("tr");
     if (button.value === "ban" && !window.confirm(
-      "Ban this author? Their email address and IP are blocked and every held comment of theirs is marked as spam."
+      "Ban this author? Their email address and IP are blocked and every comment of theirs is rejected."
     )) return;
     const body = new FormData();
     body.append("decision", button.value);
