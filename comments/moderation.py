@@ -441,14 +441,11 @@ def ban_author(comment, *, by, note=""):
                 value=value.lower(),
                 defaults={"created_by": by, "note": f"Banned from comment {comment.pk}"},
             )
-    same_author = Q(pk__in=[])
+    theirs = Q(pk=comment.pk)
     if comment.email:
-        same_author |= Q(email=comment.email)
+        theirs |= Q(email=comment.email, status__in=[Status.HELD, Status.APPROVED])
     if comment.ip_address:
-        same_author |= Q(ip_address=comment.ip_address)
-    theirs = Q(pk=comment.pk) | Q(status=Status.HELD) & same_author
-    if comment.email:
-        theirs |= Q(status=Status.APPROVED, email=comment.email)
+        theirs |= Q(ip_address=comment.ip_address, status=Status.HELD)
     rejected = 0
     for each in Comment.objects.filter(theirs).select_for_update():
         if each.status in (Status.HELD, Status.APPROVED):
