@@ -33,6 +33,69 @@ def test_the_redis_cache_reuses_one_client_per_pool():
     assert backend.get("answer") is None
 
 
+@pytest.mark.redis
+def test_get_many_is_one_mget_on_the_threads_own_connection(monkeypatch):
+    from redis.connection import ConnectionPool
+
+    backend = ReusingRedisCache(settings.REDIS_URL, {"KEY_PREFIX": "backend-test"})
+    backend.set_many({"a": 1, "b": [2]}, 30)
+    connection = None
+    with monkeypatch.context() as patched:
+        # The hit path's read takes no connection from the client's pool.
+        patched.setattr(ConnectionPool, "get_connection", lambda *a, **k: pytest.fail("pool"))
+        for _ in range(2):
+            assert backend.get_many(["a", "b", "missing"]) == {"a": 1, "b": [2]}
+            connection = connection or backend._reader[1]
+            assert backend._reader[1] is connection
+    sent = []
+    real_send = type(connection).send_command
+    monkeypatch.setattr(
+        type(connection),
+        "send_command",
+        lambda self, *args: sent.append(args) or real_send(self, *args),
+    )
+    assert backend.get_many([]) == {}
+    backend.get_many(["a", "b"])
+    assert sent == [("MGET", backend.make_key("a"), backend.make_key("b"))]
+
+
+@pytest.mark.redis
+def test_get_many_reconnects_once_when_redis_closed_its_idle_connection():
+    import redis
+
+    backend = ReusingRedisCache(settings.REDIS_URL, {"KEY_PREFIX": "backend-test"})
+    backend.set("a", 1, 30)
+    assert backend.get_many(["a"]) == {"a": 1}
+    # What a Redis restart does to a connection that sat idle: the server closes it.
+    own_id = backend._read("CLIENT", "ID")
+    redis.Redis.from_url(settings.REDIS_URL).client_kill_filter(_id=own_id)
+    assert backend.get_many(["a"]) == {"a": 1}
+    assert not backend.breaker.failed
+
+
+@pytest.mark.redis
+def test_a_forked_process_opens_its_own_read_connection(monkeypatch):
+    import newsroom.cache
+
+    backend = ReusingRedisCache(settings.REDIS_URL, {"KEY_PREFIX": "backend-test"})
+    backend.get_many(["a"])
+    parents = backend._reader[1]
+    # A gunicorn worker forked from a process that had read: sharing the socket would mix
+    # the two processes' replies.
+    monkeypatch.setattr(newsroom.cache.os, "getpid", lambda: -1)
+    backend.get_many(["a"])
+    assert backend._reader == (-1, backend._reader[1])
+    assert backend._reader[1] is not parents
+
+
+def test_get_many_on_an_unreachable_redis_raises_cache_unavailable(unreachable_cache):
+    from newsroom.cache import CacheUnavailable
+
+    with pytest.raises(CacheUnavailable):
+        cache.get_many(["anything", "else"])
+    assert unreachable_cache.is_open
+
+
 # --- A Redis that is down: typed errors, and a breaker that stops asking --------------------
 
 
