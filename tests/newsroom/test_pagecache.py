@@ -92,6 +92,26 @@ def test_cached_pages_carry_cache_control_etag_and_last_modified(client, article
         assert not response.cookies
 
 
+def test_hits_from_memory_answer_with_the_headers_of_the_pages_first_answer(client, article):
+    def headers(response):
+        per_response = {"X-Page-Cache", "Surrogate-Control", "Content-Length", "Content-Encoding"}
+        return {name: value for name, value in response.items() if name not in per_response}
+
+    url = article.get_absolute_url()
+    miss = client.get(url)
+    assert miss["X-Page-Cache"] == "miss"
+    assert {"X-Frame-Options", "Content-Security-Policy"} <= set(miss.headers)
+    # As on a worker that did not render it: the first hit comes from the shared cache through
+    # the view, and this worker keeps it; the next ones come from this worker's memory.
+    pagecache.memory.clear()
+    for accept, length in (("", len(miss.content)), ("", len(miss.content)), ("gzip", None)):
+        hit = client.get(url, headers={"Accept-Encoding": accept})
+        assert hit["X-Page-Cache"] == "hit"
+        assert headers(hit) == {**headers(miss), "ETag": hit["ETag"]}
+        assert int(hit["Content-Length"]) == (length or len(hit.content))
+        assert hit.get("Content-Encoding") == (accept or None)
+
+
 def test_a_matching_etag_answers_304_and_a_stale_one_the_page(client, article):
     etag = client.get("/")["ETag"]
     response = client.get("/", headers={"If-None-Match": etag})
