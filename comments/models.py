@@ -218,9 +218,10 @@ class Reason(models.Model):
         indexes = [models.Index(fields=["rule", "comment"], name="reason_rule_comment")]
 
     def __str__(self):
-        return (
-            f"{self.get_rule_display()}: {self.detail}" if self.detail else self.get_rule_display()
-        )
+        # Not get_rule_display(): it hashes every choice's lazy label, translating each, and
+        # the moderation queue shows a reason on every row.
+        label = self.Rule(self.rule).label if self.rule in self.Rule.values else self.rule
+        return f"{label}: {self.detail}" if self.detail else str(label)
 
 
 class Report(models.Model):
