@@ -439,3 +439,14 @@ def test_rate_limit_refusals_describe_the_wait_with_the_shared_words(article, se
         (comment_refused.value.retry_after,),
         (report_refused.value.retry_after,),
     ]
+
+
+def test_a_reason_reads_as_its_rule_label_and_detail_in_the_active_language():
+    from django.utils import translation
+
+    assert str(Reason(rule=Reason.Rule.REPORTS)) == "Reported by readers"
+    assert str(Reason(rule=Reason.Rule.LINKS, detail="3 links")) == "Too many links: 3 links"
+    assert str(Reason(rule="retired-rule", detail="x")) == "retired-rule: x"
+    with translation.override("hi"):
+        label = str(Reason.Rule.REPORTS.label)
+        assert str(Reason(rule=Reason.Rule.REPORTS)) == label
