@@ -177,7 +177,8 @@ def site_fragment(request, name, render):
     generation = getattr(request, "_pagecache_site_generation", None)
     if not is_rendering_for_cache(request) or generation is None:
         return render()
-    key = FRAGMENT_PREFIX + hashlib.sha256(f"{request.get_host()}{name}".encode()).hexdigest()
+    raw = f"{_site_language()}|{request.get_host()}{name}"
+    key = FRAGMENT_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
     # This worker's copy first: the generation was just read from the shared cache, so a copy
     # of the current generation is exact, and saves fetching and unpickling the fragment.
     kept = memory.get(key)
@@ -247,8 +248,14 @@ def _page_key(request):
         for name, value in sorted(request.GET.items())
         if not name.startswith("utm_")
     )
-    raw = f"{request.get_host()}{request.path}?{query}"
+    raw = f"{_site_language()}|{request.get_host()}{request.path}?{query}"
     return PAGE_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _site_language():
+    # The site is in one language, the setting's (no LocaleMiddleware): a page kept under
+    # another, before a deploy changed it, is another page.
+    return settings.LANGUAGE_CODE
 
 
 def _params_are_cacheable(request, params):

@@ -112,6 +112,17 @@ def test_hits_from_memory_answer_with_the_headers_of_the_pages_first_answer(clie
         assert hit.get("Content-Encoding") == (accept or None)
 
 
+def test_a_page_kept_in_one_language_is_not_served_in_another(client, article, settings):
+    url = article.get_absolute_url()
+    cached(client, url)
+    # A deploy that changes the site's language: the shared cache still holds the old pages.
+    settings.LANGUAGE_CODE = "hi"
+    pagecache.memory.clear()
+    response = client.get(url)
+    assert response["X-Page-Cache"] == "miss"
+    assert '<html lang="hi">' in response.content.decode()
+
+
 def test_a_matching_etag_answers_304_and_a_stale_one_the_page(client, article):
     etag = client.get("/")["ETag"]
     response = client.get("/", headers={"If-None-Match": etag})
