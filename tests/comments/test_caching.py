@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db.models.signals import post_delete, post_save
 from django.test import Client
 
-from comments import moderation
+from comments import moderation, rendering
 from comments.models import Comment
 from tests.factories import make_article, make_comment, make_user
 
@@ -48,6 +48,32 @@ def test_a_published_submission_shows_on_the_next_request(client, article, setti
     cached_html(client, url)
     moderation.submit(submission(article, "The depot needs a second exit."))
     assert "second exit" in fresh_html(client, url)
+
+
+def test_a_new_comment_renders_only_its_own_markup_and_the_thread(
+    client, article, settings, monkeypatch
+):
+    settings.NEWSROOM_COMMENTS_MODE = "post"
+    for n in range(3):
+        make_comment(article, body=f"Earlier comment {n}.")
+    url = article.get_absolute_url()
+    cached_html(client, url)
+    rendered = []
+    real_render = rendering._PageMarkup.render
+
+    def counting(self, comment, *args):
+        rendered.append(comment.pk)
+        return real_render(self, comment, *args)
+
+    monkeypatch.setattr(rendering._PageMarkup, "render", counting)
+    new = moderation.submit(submission(article, "The newest word."))
+    response = client.get(url)
+    assert response["X-Page-Cache"] == "miss"
+    assert rendered == [new.pk]
+    assert [t.name for t in response.templates] == ["comments/article_comments.html"]
+    html = response.content.decode()
+    assert html.count('<li class="comment"') == 4 and "The newest word." in html
+    assert "Comments (4)" in html
 
 
 def test_a_held_submission_keeps_the_cached_pages(client, article, settings):
