@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django import template
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from newsroom import pagecache
 
@@ -156,7 +156,8 @@ def _threads(approved, page_pks):
     comments through their index, as the count before it does.
     """
     rows = (
-        approved.filter(Q(pk__in=page_pks) | Q(thread_id__in=page_pks))
+        approved.alias(thread_root=Coalesce("thread_id", "pk"))
+        .filter(thread_root__in=page_pks)
         .order_by("created_at", "pk")
         .values_list(*ThreadComment.FIELDS)
     )

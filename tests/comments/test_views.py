@@ -285,7 +285,7 @@ def test_article_page_runs_the_same_queries_for_5_or_500_comments(client):
     # top-level comments with every reply of their threads, the page a subquery.
     ours = [sql for sql in large_queries if "comments_comment" in sql]
     assert len(ours) == 2
-    assert "COUNT" in ours[0] and "LIMIT 50" in ours[1] and '"thread_id" IN (SELECT' in ours[1]
+    assert "COUNT" in ours[0] and "LIMIT 50" in ours[1] and '"id") IN (SELECT' in ours[1]
 
 
 def test_article_page_without_comments_runs_one_comment_query(client, article):
