@@ -22,42 +22,27 @@ _PK = 2_147_483_647  # reversed once, then replaced by each comment's pk
 def render_thread(comments, *, is_open, page_number=1, reported=None):
     """Return the <li> of each comment, replies nested in <ol>s, as safe HTML.
 
-    Each comment's own markup is kept in this worker's memory under everything it shows
-    (newsroom.pagecache.remembered): a new or changed comment renders itself alone, and the
-    thread is assembled from the rest.
+    The thread, and each comment's own markup, are kept in this worker's memory under everything
+    they show (newsroom.pagecache.remembered): an unchanged thread is one lookup, and in a changed
+    one only the new or changed comments are rendered, the rest assembled from memory.
     """
-    page = _PageMarkup(is_open=is_open, page_number=page_number)
-    parts = []
-
-    def add(comment):
-        can_reply = is_open and comment.can_have_replies()
-        is_reported = is_open and reported == comment.pk
-        shown = (comment.pk, comment.name, comment.created_at, comment.body_html)
-        key = (*page.key, *shown, can_reply, is_reported)
-        parts.append(
-            pagecache.remembered(key, lambda: page.render(comment, can_reply, is_reported))
-        )
-        children = getattr(comment, "children", None)
-        if children:
-            parts.append('  <ol class="comment-replies">\n')
-            for child in children:
-                add(child)
-            parts.append("  </ol>\n")
-        parts.append("</li>\n")
-
-    for comment in comments:
-        add(comment)
-    return mark_safe("".join(parts))  # noqa: S308 - names escaped, bodies sanitized on save
+    page = _PageMarkup(is_open=is_open, page_number=page_number, reported=reported)
+    shown = tuple(page.shown(comment) for comment in comments)
+    html = pagecache.remembered(
+        (*page.key, "thread", shown), lambda: page.assemble(comments, shown)
+    )
+    return mark_safe(html)  # noqa: S308 - names escaped, bodies sanitized on save
 
 
 class _PageMarkup:
     """What the comments of one page share: their words, links and time zone."""
 
-    def __init__(self, *, is_open, page_number):
+    def __init__(self, *, is_open, page_number, reported):
         self.is_open = is_open
         self.page_number = page_number
+        self.reported = reported
         self.key = (
-            "comment",
+            "comments",
             is_open,
             page_number,
             # What the same rows look like in another language, time zone or URL layout.
@@ -66,6 +51,41 @@ class _PageMarkup:
             get_script_prefix(),
             get_urlconf(),
         )
+
+    def shown(self, comment):
+        """Return what the page shows of the comment, and of its replies, as a key."""
+        can_reply = self.is_open and comment.can_have_replies()
+        is_reported = self.is_open and self.reported == comment.pk
+        own = (
+            comment.pk,
+            comment.name,
+            comment.created_at,
+            comment.body_html,
+            can_reply,
+            is_reported,
+        )
+        children = getattr(comment, "children", ())
+        return own, tuple(self.shown(child) for child in children)
+
+    def assemble(self, comments, shown):
+        """Return the thread's markup, each comment's own taken from memory where it was kept."""
+        parts = []
+
+        def add(comment, own, children_shown):
+            render = functools.partial(self.render, comment, *own[-2:])
+            parts.append(pagecache.remembered((*self.key, "comment", own), render))
+            if children_shown:
+                parts.append('  <ol class="comment-replies">\n')
+                for child, (child_own, grandchildren) in zip(
+                    comment.children, children_shown, strict=True
+                ):
+                    add(child, child_own, grandchildren)
+                parts.append("  </ol>\n")
+            parts.append("</li>\n")
+
+        for comment, (own, children_shown) in zip(comments, shown, strict=True):
+            add(comment, own, children_shown)
+        return "".join(parts)
 
     @functools.cached_property
     def words(self):

@@ -130,6 +130,17 @@ def test_an_unchanged_comment_is_taken_from_memory_and_a_changed_one_rendered(re
     assert html == fresh_render(thread, is_open=True)
 
 
+def test_an_unchanged_thread_is_one_lookup(monkeypatch):
+    moment = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    thread = [comment(n, f"Reader {n}", moment) for n in range(1, 6)]
+    first = render_thread(thread, is_open=True)
+    lookups = []
+    real_get = pagecache.memory.get
+    monkeypatch.setattr(pagecache.memory, "get", lambda key: lookups.append(key) or real_get(key))
+    assert render_thread(thread, is_open=True) == first
+    assert len(lookups) == 1
+
+
 @pytest.mark.parametrize(
     "change",
     [
