@@ -7,6 +7,8 @@ from django import template
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models.functions import Coalesce
+from django.urls import get_script_prefix, get_urlconf
+from django.utils.translation import get_language
 
 from newsroom import pagecache
 
@@ -117,6 +119,27 @@ def comment_items(thread):
         page_number=thread.page.number if thread.page else 1,
         reported=thread.reported,
     )
+
+
+@register.simple_tag(takes_context=True)
+def comment_form_section(context, thread, article):
+    """Render the comment form's section; a cached page's, the same for every reader, once.
+
+    On a page being cached the blank form depends only on the article, the desk's message and
+    the language and URL layout, so this worker keeps it under those.
+    """
+    template = context.template.engine.get_template("comments/_comment_form.html")
+    if thread.form is not _blank_shared_form():
+        return template.render(context)
+    key = (
+        template,
+        article.pk,
+        thread.desk_message,
+        get_language(),
+        get_script_prefix(),
+        get_urlconf(),
+    )
+    return pagecache.remembered(key, lambda: template.render(context))
 
 
 @register.simple_tag
