@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from django import template
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models.functions import Coalesce
+from django.urls import get_script_prefix, get_urlconf
+from django.utils.translation import get_language
 
 from newsroom import pagecache
 
@@ -76,17 +79,15 @@ def comment_thread(context, article):
         if request is not None:
             pagecache.valid_until(request, desk.changes_at)  # the desk opens or closes then
     if counts["top_level"]:
+        approved = Comment.objects.approved().filter(article_id=article.pk)
         paginator = Paginator(
-            Comment.objects.approved()
-            .filter(article_id=article.pk)
-            .top_level()
-            .order_by("created_at", "pk")
-            .values_list(*ThreadComment.FIELDS),
+            approved.top_level().order_by("created_at", "pk").values("pk"),
             settings.NEWSROOM_COMMENTS_PER_PAGE,
         )
         paginator.count = counts["top_level"]  # known already: no second COUNT query
         thread.page = paginator.get_page(params.get("comments_page"))
-        thread.comments = _with_replies([ThreadComment(*row) for row in thread.page.object_list])
+        thread.comments = _threads(approved, thread.page.object_list)
+        thread.page.object_list = thread.comments  # the page's pks, loaded as its comments
     if request is not None:
         thread.pending = pending.for_article(request.session, article)
     if thread.is_open:
@@ -120,6 +121,27 @@ def comment_items(thread):
     )
 
 
+@register.simple_tag(takes_context=True)
+def comment_form_section(context, thread, article):
+    """Render the comment form's section; a cached page's, the same for every reader, once.
+
+    On a page being cached the blank form depends only on the article, the desk's message and
+    the language and URL layout, so this worker keeps it under those.
+    """
+    template = context.template.engine.get_template("comments/_comment_form.html")
+    if thread.form is not _blank_shared_form():
+        return template.render(context)
+    key = (
+        template,
+        article.pk,
+        thread.desk_message,
+        get_language(),
+        get_script_prefix(),
+        get_urlconf(),
+    )
+    return pagecache.remembered(key, lambda: template.render(context))
+
+
 @register.simple_tag
 def comment_form_fields(form):
     """Render the comment form's fields with crispy-forms (the <form> tag is the template's)."""
@@ -150,24 +172,28 @@ class ThreadComment:
         return self.depth < settings.NEWSROOM_COMMENTS_MAX_DEPTH
 
 
-def _with_replies(top_level):
-    """Attach every approved reply of the page's threads as `children`, in one query."""
-    by_id = {comment.pk: comment for comment in top_level}
-    if not top_level:
-        return top_level
-    replies = [
-        ThreadComment(*row)
-        for row in Comment.objects.approved()
-        .filter(thread_id__in=list(by_id))
+def _threads(approved, page_pks):
+    """Return the page's top-level comments, every approved reply attached as `children`.
+
+    One query, with the page's top-level pks as its subquery. It reads the article's approved
+    comments through their index, as the count before it does.
+    """
+    rows = (
+        approved.alias(thread_root=Coalesce("thread_id", "pk"))
+        .filter(thread_root__in=page_pks)
         .order_by("created_at", "pk")
         .values_list(*ThreadComment.FIELDS)
-    ]
-    for reply in replies:
-        by_id[reply.pk] = reply
-    for reply in replies:
-        parent = by_id.get(reply.parent_id)
+    )
+    comments = [ThreadComment(*row) for row in rows]
+    by_id = {comment.pk: comment for comment in comments}
+    top_level = []
+    for comment in comments:
+        if comment.parent_id is None:
+            top_level.append(comment)
+            continue
+        parent = by_id.get(comment.parent_id)
         if parent is not None:  # a reply under a hidden comment stays hidden with it
-            parent.children.append(reply)
+            parent.children.append(comment)
     return top_level
 
 

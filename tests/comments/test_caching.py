@@ -4,14 +4,18 @@ The comments app calls its invalidation from those writes, never from model sign
 """
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
 from django.db.models.signals import post_delete, post_save
+from django.template import Context, Template
 from django.test import Client
 
-from comments import moderation
+from comments import moderation, rendering
 from comments.models import Comment
+from comments.templatetags import comments as comments_tags
+from newsroom import pagecache
 from tests.factories import make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +52,72 @@ def test_a_published_submission_shows_on_the_next_request(client, article, setti
     cached_html(client, url)
     moderation.submit(submission(article, "The depot needs a second exit."))
     assert "second exit" in fresh_html(client, url)
+
+
+def test_a_new_comment_renders_only_its_own_markup_and_the_thread(
+    client, article, settings, monkeypatch
+):
+    settings.NEWSROOM_COMMENTS_MODE = "post"
+    for n in range(3):
+        make_comment(article, body=f"Earlier comment {n}.")
+    url = article.get_absolute_url()
+    cached_html(client, url)
+    rendered = []
+    real_render = rendering._PageMarkup.render
+
+    def counting(self, comment, *args):
+        rendered.append(comment.pk)
+        return real_render(self, comment, *args)
+
+    monkeypatch.setattr(rendering._PageMarkup, "render", counting)
+    new = moderation.submit(submission(article, "The newest word."))
+    response = client.get(url)
+    assert response["X-Page-Cache"] == "miss"
+    assert rendered == [new.pk]
+    assert [t.name for t in response.templates] == ["comments/article_comments.html"]
+    html = response.content.decode()
+    assert html.count('<li class="comment"') == 4 and "The newest word." in html
+    assert "Comments (4)" in html
+
+
+def test_a_cached_pages_form_is_rendered_once_per_worker_and_the_same_for_each_reader(
+    client, article
+):
+    url = article.get_absolute_url()
+    first = cached_html(client, url)
+    pagecache.invalidate_article(article.slug)  # what a new comment does
+    response = client.get(url)
+    assert response["X-Page-Cache"] == "miss"
+    assert "comments/_comment_form.html" not in [t.name for t in response.templates]
+    form = re.search(r'<section class="comment-form-section".*?</section>', first, re.S)[0]
+    assert form in response.content.decode()
+    # Still the shared page's form: no reader's token, the bot traps in place.
+    assert "csrfmiddlewaretoken" not in form
+    assert 'name="website"' in form and 'name="rendered_at" value=""' in form
+    assert f'action="/comments/post/{article.pk}/#comment-form-errors"' in form
+
+
+def test_the_kept_form_shows_the_desks_message_of_the_moment(article):
+    template = Template("{% load comments %}{% comment_form_section thread article %}")
+
+    def section(desk_message):
+        form = comments_tags._blank_shared_form()
+        thread = comments_tags.Thread(is_open=True, form=form, desk_message=desk_message)
+        context = {"thread": thread, "article": article, "is_shared_page": True}
+        return template.render(Context(context))
+
+    assert "Comments are held until 09:00." in section("Comments are held until 09:00.")
+    assert 'class="comment-desk"' not in section("")
+
+
+def test_a_reply_form_and_a_form_shown_again_are_rendered_for_their_reader(client, article):
+    parent = make_comment(article, name="Ravi")
+    client.get(article.get_absolute_url())  # the shared form, kept
+    reply = client.get(f"{article.get_absolute_url()}?reply_to={parent.pk}").content.decode()
+    assert "Reply to Ravi" in reply and f'name="parent" value="{parent.pk}"' in reply
+    post = Client().post(f"/comments/post/{article.pk}/", {"name": "", "body": "Too quick"})
+    assert post.status_code == 400
+    assert "Your comment was not posted" in post.content.decode()
 
 
 def test_a_held_submission_keeps_the_cached_pages(client, article, settings):

@@ -5,11 +5,13 @@ from crispy_forms.utils import render_crispy_form
 from django.contrib.auth.models import User
 from django.template import Context, Template
 from django.test.html import parse_html
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from comments import rendering
 from comments.forms import CommentForm
 from comments.models import Comment
 from comments.rendering import render_form_fields, render_thread
+from newsroom import pagecache
 from newsroom.spamtraps import sign_render_time
 
 
@@ -86,6 +88,102 @@ def test_dates_read_as_the_date_filter_shows_them(zone, moment):
         expected = template.render(Context({"d": moment}))
         html = render_thread([comment(1, "A", moment)], is_open=False)
     assert expected in html
+
+
+# --- Each comment's markup, kept in the worker's memory by what it shows ----------------------
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """Count the comments whose own markup is rendered rather than taken from memory."""
+    rendered = []
+    real_render = rendering._PageMarkup.render
+
+    def counting(self, comment, *args):
+        rendered.append(comment.pk)
+        return real_render(self, comment, *args)
+
+    monkeypatch.setattr(rendering._PageMarkup, "render", counting)
+    return rendered
+
+
+def fresh_render(comments, **options):
+    """What render_thread returns with nothing kept."""
+    pagecache.memory.clear()
+    return render_thread(comments, **options)
+
+
+def test_an_unchanged_comment_is_taken_from_memory_and_a_changed_one_rendered(renders):
+    moment = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    reply = comment(2, "Bo", moment, depth=2)
+    thread = [comment(1, "Asha", moment, children=[reply]), comment(3, "Cy", moment)]
+    first = render_thread(thread, is_open=True)
+    assert render_thread(thread, is_open=True) == first
+    assert renders == [1, 2, 3]
+
+    renders.clear()
+    reply.body_html = "<p>Edited</p>"
+    thread[1].name = "Cyrus"
+    html = render_thread(thread, is_open=True)
+    assert renders == [2, 3]
+    assert "<p>Edited</p>" in html and ">Cyrus</h3>" in html and "Body 2" not in html
+    assert html == fresh_render(thread, is_open=True)
+
+
+def test_an_unchanged_thread_is_one_lookup(monkeypatch):
+    moment = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    thread = [comment(n, f"Reader {n}", moment) for n in range(1, 6)]
+    first = render_thread(thread, is_open=True)
+    lookups = []
+    real_get = pagecache.memory.get
+    monkeypatch.setattr(pagecache.memory, "get", lambda key: lookups.append(key) or real_get(key))
+    assert render_thread(thread, is_open=True) == first
+    assert len(lookups) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"is_open": False}, id="closed"),
+        pytest.param({"page_number": 2}, id="another page"),
+        pytest.param({"reported": 1}, id="reported"),
+    ],
+)
+def test_what_the_page_shows_of_a_comment_is_part_of_its_key(change):
+    thread = [comment(1, "Asha", datetime(2026, 1, 5, tzinfo=UTC))]
+    default = {"is_open": True, "page_number": 1, "reported": None}
+    render_thread(thread, **default)
+    assert render_thread(thread, **{**default, **change}) == fresh_render(
+        thread, **{**default, **change}
+    )
+    assert render_thread(thread, **default) == fresh_render(thread, **default)
+
+
+def test_a_comment_shows_in_the_readers_time_zone_and_language_whatever_was_kept():
+    thread = [comment(1, "Asha", datetime(2026, 1, 5, 3, 4, tzinfo=UTC))]
+    render_thread(thread, is_open=True)
+    with timezone.override("America/St_Johns"):
+        assert "4 Jan 2026, 23:34" in render_thread(thread, is_open=True)
+    with translation.override("hi"):
+        html = render_thread(thread, is_open=True)
+        assert "इस टिप्पणी का लिंक" in html
+        assert html == fresh_render(thread, is_open=True)
+
+
+def test_a_reply_loses_its_reply_link_when_the_depth_setting_falls(settings):
+    reply = comment(2, "Bo", datetime(2026, 1, 5, tzinfo=UTC), depth=2)
+    thread = [comment(1, "Asha", datetime(2026, 1, 5, tzinfo=UTC), children=[reply])]
+    settings.NEWSROOM_COMMENTS_MAX_DEPTH = 3
+    assert "?reply_to=2#" in render_thread(thread, is_open=True)
+    settings.NEWSROOM_COMMENTS_MAX_DEPTH = 2
+    assert "?reply_to=2#" not in render_thread(thread, is_open=True)
+
+
+def test_without_worker_memory_every_comment_is_rendered(renders, monkeypatch):
+    monkeypatch.setattr(pagecache.memory, "max_bytes", 0)
+    thread = [comment(1, "Asha", datetime(2026, 1, 5, tzinfo=UTC))]
+    assert render_thread(thread, is_open=True) == render_thread(thread, is_open=True)
+    assert renders == [1, 1]
 
 
 @pytest.mark.django_db

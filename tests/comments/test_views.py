@@ -227,6 +227,41 @@ def test_top_level_comments_are_paginated(client, article, settings):
     assert "?comments_page=3#comment-" in response["Location"]
 
 
+def test_a_page_shows_the_replies_of_its_own_threads_only(client, article, settings):
+    settings.NEWSROOM_COMMENTS_PER_PAGE = 1
+    start = timezone.now() - timedelta(hours=5)
+    first = make_comment(article, body="First thread", created_at=start)
+    second = make_comment(article, body="Second thread", created_at=start + timedelta(hours=1))
+    make_comment(
+        article, parent=second, body="Under the second", created_at=start + timedelta(hours=2)
+    )
+    make_comment(
+        article, parent=first, body="Under the first", created_at=start + timedelta(hours=3)
+    )
+    page_one = comments_section(client.get(article.get_absolute_url()))
+    page_two = comments_section(client.get(article.get_absolute_url() + "?comments_page=2"))
+    assert re.findall(r"(?:First|Second) thread|Under the \w+", page_one) == [
+        "First thread",
+        "Under the first",
+    ]
+    assert re.findall(r"(?:First|Second) thread|Under the \w+", page_two) == [
+        "Second thread",
+        "Under the second",
+    ]
+    assert "Page 2 of 2" in page_two
+
+
+def test_replies_under_a_comment_taken_down_leave_with_it(client, article):
+    top = make_comment(article, body="Top stays")
+    middle = make_comment(article, parent=top, body="Middle goes")
+    make_comment(article, parent=middle, body="Reply under the middle")
+    Comment.objects.filter(pk=middle.pk).update(status=Status.REJECTED)
+    section = comments_section(client.get(article.get_absolute_url()))
+    assert "Top stays" in section
+    assert "Middle goes" not in section and "Reply under the middle" not in section
+    assert 'Comments <span class="comments-total">(2)</span>' in section
+
+
 # --- Query counts -------------------------------------------------------------------------------
 
 
@@ -246,11 +281,11 @@ def test_article_page_runs_the_same_queries_for_5_or_500_comments(client):
     staffing.schedules()  # so are the desk's staffed hours
     small_queries, large_queries = page_queries(client, small), page_queries(client, large)
     assert len(small_queries) == len(large_queries) <= 6
-    # Ours: the approved counts (one aggregate for the toolbar and the pages), the page of
-    # top-level comments, and every reply of those threads.
+    # Ours: the approved counts (one aggregate for the toolbar and the pages), then the page's
+    # top-level comments with every reply of their threads, the page a subquery.
     ours = [sql for sql in large_queries if "comments_comment" in sql]
-    assert len(ours) == 3
-    assert "COUNT" in ours[0] and "LIMIT 50" in ours[1] and '"thread_id" IN' in ours[2]
+    assert len(ours) == 2
+    assert "COUNT" in ours[0] and "LIMIT 50" in ours[1] and '"id") IN (SELECT' in ours[1]
 
 
 def test_article_page_without_comments_runs_one_comment_query(client, article):
