@@ -104,13 +104,13 @@ class ArticleQuerySet(models.QuerySet):
             publish_at__lte=now or timezone.now(),
         )
 
-    def next_due_at(self, now=None):
-        """Return when the next scheduled article becomes visible to readers, or None."""
-        return (
-            self.filter(status=Article.Status.PUBLISHED, publish_at__gt=now or timezone.now())
-            .order_by("publish_at")
-            .values_list("publish_at", flat=True)
-            .first()
+    def count_and_next_due(self, now=None):
+        """Return how many of the articles readers can see, and when the next scheduled one
+        becomes visible (or None), in one query."""
+        now = now or timezone.now()
+        return self.filter(status=Article.Status.PUBLISHED).aggregate(
+            count=models.Count("pk", filter=models.Q(publish_at__lte=now)),
+            next_due_at=models.Min("publish_at", filter=models.Q(publish_at__gt=now)),
         )
 
     def withdrawn(self):
