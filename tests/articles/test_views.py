@@ -315,6 +315,23 @@ def test_section_and_author_pages_run_a_fixed_number_of_queries(
         assert client.get(author.get_absolute_url()).status_code == 200
 
 
+def test_a_list_page_is_cached_until_its_own_next_scheduled_article_falls_due(client):
+    nation, world = make_section(), make_section()
+    make_article(section=nation)
+    due = timezone.now() + timedelta(minutes=5)
+    make_article(section=nation, publish_at=due)
+    make_article(section=world, publish_at=timezone.now() + timedelta(minutes=1))
+
+    def kept_until(url):
+        response = client.get(url)
+        assert response["X-Page-Cache"] == "miss"
+        return response._pagecache_page["expires_at"]
+
+    # The world story is not on the nation page: it may stay until the nation story is due.
+    assert due.timestamp() - 5 < kept_until(nation.get_absolute_url()) <= due.timestamp()
+    assert kept_until("/") <= due.timestamp() - 4 * 60
+
+
 # --- Editors' workflow: take-down, shared previews, corrections, updates ----------------------
 
 
