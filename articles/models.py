@@ -10,7 +10,8 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models, transaction
-from django.db.models.functions import Coalesce, Least, RowNumber
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Least
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -104,13 +105,13 @@ class ArticleQuerySet(models.QuerySet):
             publish_at__lte=now or timezone.now(),
         )
 
-    def next_due_at(self, now=None):
-        """Return when the next scheduled article becomes visible to readers, or None."""
-        return (
-            self.filter(status=Article.Status.PUBLISHED, publish_at__gt=now or timezone.now())
-            .order_by("publish_at")
-            .values_list("publish_at", flat=True)
-            .first()
+    def count_and_next_due(self, now=None):
+        """Return how many of the articles readers can see, and when the next scheduled one
+        becomes visible (or None), in one query."""
+        now = now or timezone.now()
+        return self.filter(status=Article.Status.PUBLISHED).aggregate(
+            count=models.Count("pk", filter=models.Q(publish_at__lte=now)),
+            next_due_at=models.Min("publish_at", filter=models.Q(publish_at__gt=now)),
         )
 
     def withdrawn(self):
@@ -126,29 +127,37 @@ class ArticleQuerySet(models.QuerySet):
         """Return the front page's stories: the lead (the newest editor's pick, else the newest
         story), the next `latest` newest, and up to `per_section` newest of each section beyond
         those, as (lead, latest, {section: [articles]}) in a fixed number of queries, with
-        their bylines fetched once for all of them."""
-        stories = self.select_related("section").prefetch_related(None)
-        lead = stories.filter(is_front_lead=True).order_by("-publish_at", "-pk").first()
-        newest = list(stories.order_by("-publish_at", "-pk")[: latest + 1])
+        their bylines fetched once for all of them.
+
+        Loaded are the fields a story card shows (CARD_FIELDS), not the bodies."""
+        ranked_sql, params = (
+            self.order_by().values("id", "section_id", "publish_at", "is_front_lead").query
+        ).sql_with_params()
+        # Our constant text around Django's own SQL; every value is a parameter.
+        candidates = RawSQL(  # noqa: S611
+            FRONT_PAGE_CANDIDATES.format(stories=ranked_sql), (latest + 1, *params, per_section)
+        )
+        stories = list(
+            self.filter(pk__in=candidates)
+            .select_related("section")
+            .only(*CARD_FIELDS)
+            .prefetch_related(None)
+            .prefetch_related(_bylines())
+            .order_by("section__order", "section__name", "-publish_at", "-pk")
+        )
+        newest = sorted(stories, key=lambda article: (article.publish_at, article.pk), reverse=True)
+        # The newest pick is always a candidate, so the first pick among them is the one.
+        lead = next((article for article in newest if article.is_front_lead), None)
         if lead is None and newest:
             lead = newest[0]
         newest = [article for article in newest if article != lead][:latest]
-        shown = [article.pk for article in [lead, *newest] if article is not None]
-        ranked = stories.exclude(pk__in=shown).annotate(
-            rank=models.Window(
-                RowNumber(),
-                partition_by="section",
-                order_by=[models.F("publish_at").desc(), models.F("pk").desc()],
-            )
-        )
+        shown = {lead, *newest}
         by_section = {}
-        for article in ranked.filter(rank__lte=per_section).order_by(
-            "section__order", "section__name", "rank"
-        ):
-            by_section.setdefault(article.section, []).append(article)
-        everyone = [article for article in [lead, *newest] if article is not None]
-        everyone += [article for articles in by_section.values() for article in articles]
-        models.prefetch_related_objects(everyone, _bylines())
+        for article in stories:
+            if article not in shown:
+                block = by_section.setdefault(article.section, [])
+                if len(block) < per_section:
+                    block.append(article)
         return lead, newest, by_section
 
     def with_byline(self):
@@ -160,6 +169,52 @@ def _bylines():
     return models.Prefetch(
         "bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("order")
     )
+
+
+# What a story card or the front page's lead shows of an article and its section
+# (templates/articles/_front_lead.html, _article_card.html, _byline.html); the front page loads
+# no more, and the story tag refuses a template that shows a field left out.
+CARD_FIELDS = [
+    "headline",
+    "slug",
+    "dek",
+    "section__name",
+    "section__slug",
+    "publish_at",
+    "first_published_at",
+    "created_at",
+    "is_front_lead",
+    "lead_image",
+    "lead_image_width",
+    "lead_image_height",
+    "lead_image_alt",
+]
+
+# The ids of the stories the front page may show, in {stories} (id, section_id, publish_at,
+# is_front_lead of every story readers can see): the newest (the first parameter: latest and
+# the lead), the newest pick, and the newest of each section beyond those (the last parameter).
+# A pick that is not among the newest pushes the last of them out of the latest and into its
+# section, so that one is kept as well. Written by hand: the same windows through the ORM
+# (Window, filtered on) took about 2 ms of compiling per render, more than the rest of the
+# page's queries together, and the front page renders again on every site change.
+FRONT_PAGE_CANDIDATES = """
+SELECT id FROM (
+    SELECT id, is_near_top, ROW_NUMBER() OVER (
+        PARTITION BY section_id ORDER BY is_near_top, publish_at DESC, id DESC
+    ) AS in_section
+    FROM (
+        SELECT id, section_id, publish_at, CASE
+            WHEN ROW_NUMBER() OVER (ORDER BY publish_at DESC, id DESC) <= %s THEN 1
+            WHEN is_front_lead AND ROW_NUMBER() OVER (
+                PARTITION BY is_front_lead ORDER BY publish_at DESC, id DESC
+            ) = 1 THEN 1
+            ELSE 0
+        END AS is_near_top
+        FROM ({stories}) AS stories
+    ) AS near_top
+) AS ranked
+WHERE is_near_top = 1 OR in_section <= %s
+"""
 
 
 # The SQL twins of Article.first_published and .last_changed (see ArticleQuerySet.with_dates).

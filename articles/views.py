@@ -6,6 +6,7 @@ from django.db.models import Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition, require_safe
@@ -21,17 +22,33 @@ class PublishedArticleMixin:
     """Start every reader page from the one definition of what readers may see."""
 
     def get_queryset(self):
-        return Article.objects.published().with_byline()
+        return Article.objects.published(self.now).with_byline()
+
+    @functools.cached_property
+    def now(self):
+        """The moment the page shows: one for all its queries, so that a story falling due
+        between two of them is in both or in neither."""
+        return timezone.now()
 
 
 class ArticleListMixin(PublishedArticleMixin):
     paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
 
-    def get_context_data(self, **kwargs):
+    def get_queryset(self):
+        return self.scope(super().get_queryset())
+
+    def scope(self, articles):
+        """Return the `articles` this page lists: all of them, unless narrowed."""
+        return articles
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        listed = self.scope(Article.objects.all()).count_and_next_due(self.now)
+        paginator.count = listed["count"]  # a cached_property, so not counted again
         if pagecache.is_rendering_for_cache(self.request):
             # The list changes, with no save, when a scheduled article falls due.
-            pagecache.valid_until(self.request, Article.objects.next_due_at())
-        return super().get_context_data(**kwargs)
+            pagecache.valid_until(self.request, listed["next_due_at"])
+        return paginator
 
 
 class HomeView(ArticleListMixin, ListView):
@@ -42,7 +59,7 @@ class HomeView(ArticleListMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if context["page_obj"].number == 1:
-            lead, latest, by_section = self.get_queryset().front_page()
+            lead, latest, by_section = self.object_list.front_page()
             context.update(lead=lead, latest=latest, section_blocks=by_section)
         return context
 
@@ -58,7 +75,10 @@ class ArticlesOfView(ArticleListMixin, ListView):
 
     def get_queryset(self):
         self.of_object = get_object_or_404(self.of_model, slug=self.kwargs["slug"])
-        return super().get_queryset().filter(**{self.of_lookup: self.of_object})
+        return super().get_queryset()
+
+    def scope(self, articles):
+        return articles.filter(**{self.of_lookup: self.of_object})
 
     def get_context_data(self, **kwargs):
         name = self.of_model._meta.model_name

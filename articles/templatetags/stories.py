@@ -4,9 +4,14 @@ A list page shows a dozen cards, and rendering their templates (the byline above
 a home page miss. A card shows only its article's row, section, byline authors and pictures, so
 those values are its key (newsroom.pagecache.remembered): an edit re-renders the cards it
 changed, and every other card is a lookup.
+
+The front page loads only the fields its cards show (articles.models.CARD_FIELDS): the key is
+what was loaded, and a template that shows a field left out is refused rather than kept under a
+key that does not name it.
 """
 
 from django import template
+from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
@@ -38,18 +43,41 @@ def story(template_name, article, **options):
         get_script_prefix(),
         get_urlconf(),
     )
-    return pagecache.remembered(key, lambda: page_template.render({"article": article, **options}))
+
+    def render():
+        loaded = _loaded_fields(article)
+        html = page_template.render({"article": article, **options})
+        if _loaded_fields(article) != loaded:
+            raise ImproperlyConfigured(
+                f"{template_name} shows a field the key does not name: load it with the article "
+                "(articles.models.CARD_FIELDS)."
+            )
+        return html
+
+    return pagecache.remembered(key, render)
+
+
+def _rows(article):
+    bylines = article.bylines.all()
+    return [article, article.section, *(row for b in bylines for row in (b, b.author))]
 
 
 def _story_state(article):
     return (
-        _row(article),
-        _row(article.section),
-        tuple((_row(byline), _row(byline.author)) for byline in article.bylines.all()),
+        *(_row(instance) for instance in _rows(article)),
         # A rendition is a placeholder until the upload's task has built it.
         tuple(article.get_rendition(name) for name in RENDITIONS) if article.lead_image else (),
     )
 
 
 def _row(instance):
-    return tuple(field.value_from_object(instance) for field in instance._meta.concrete_fields)
+    # The fields loaded, by name: a field left out (QuerySet.only) is not read.
+    return tuple(
+        (field.attname, field.value_from_object(instance))
+        for field in instance._meta.concrete_fields
+        if field.attname in instance.__dict__
+    )
+
+
+def _loaded_fields(article):
+    return [instance.get_deferred_fields() for instance in _rows(article)]

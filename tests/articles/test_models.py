@@ -213,3 +213,45 @@ def test_list_card_shows_the_card_rendition(client, settings, tmp_path):
     image = re.search(r'<img class="article-card-image"[^>]*>', html).group(0)
     assert f'src="{card.url}"' in image and f"{card.url} 600w" in image
     assert 'width="600" height="338" alt="A red square"' in image
+
+
+def front_page_by_hand(now, *, latest=6, per_section=3):
+    """The front page as ArticleQuerySet.front_page defines it, from every visible story."""
+    newest = sorted(
+        Article.objects.published(now), key=lambda a: (a.publish_at, a.pk), reverse=True
+    )
+    lead = next((a for a in newest if a.is_front_lead), newest[0] if newest else None)
+    rest = [a for a in newest if a != lead]
+    shown = {lead, *rest[:latest]}
+    by_section = {}
+    for section in sorted({a.section for a in newest}, key=lambda s: (s.order, s.name)):
+        block = [a for a in newest if a.section == section and a not in shown][:per_section]
+        if block:
+            by_section[section] = block
+    return lead, rest[:latest], by_section
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_front_page_picks_what_its_definition_says_whatever_the_mix_of_stories(seed):
+    import random
+
+    from tests.factories import make_section
+
+    chance = random.Random(seed)
+    now = timezone.now()
+    # Sections sharing an order fall back to their names; stories sharing a time, to their ids.
+    sections = [make_section(name=f"Desk {n}", order=chance.choice([1, 2])) for n in "DCBA"]
+    for _ in range(chance.randint(0, 40)):
+        make_article(
+            section=chance.choice(sections),
+            publish_at=now - timedelta(hours=chance.randint(1, 12)),
+            is_front_lead=chance.random() < 0.15,
+        )
+    # Picks readers cannot see yet never lead.
+    make_article(section=sections[0], publish_at=now + timedelta(hours=1), is_front_lead=True)
+    make_article(section=sections[0], status=Article.Status.DRAFT, is_front_lead=True)
+
+    for latest, per_section in [(6, 3), (2, 1)]:
+        assert Article.objects.published(now).front_page(
+            latest=latest, per_section=per_section
+        ) == front_page_by_hand(now, latest=latest, per_section=per_section)

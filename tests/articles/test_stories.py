@@ -80,3 +80,28 @@ def test_a_card_shows_its_picture_once_the_renditions_are_built(client, settings
     pagecache.invalidate_site()  # as tasks.build_renditions does
     html = client.get("/").content.decode()
     assert "picture-placeholder" not in html and "river-card" in html
+
+
+def test_a_card_template_showing_a_field_the_front_page_does_not_load_is_refused(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+    from django.template import engines
+
+    from articles.models import CARD_FIELDS
+    from articles.templatetags import stories
+
+    make_article(body="<p>Not on the front page.</p>")
+    article = Article.objects.select_related("section").only(*CARD_FIELDS).get()
+    body_card = engines["django"].from_string("{{ article.body }}")
+    monkeypatch.setattr(stories, "get_template", lambda name: body_card)
+    # Kept under a key without the body, it would outlive an edit of the body.
+    with pytest.raises(ImproperlyConfigured):
+        stories.story("a card showing the body", article)
+
+
+def test_the_front_page_loads_no_article_bodies(client, django_assert_num_queries):
+    front_page_stories()
+    with django_assert_num_queries(
+        4
+    ) as queries:  # count and next due, navigation, stories, bylines
+        client.get("/")
+    assert not any('"body"' in query["sql"] for query in queries.captured_queries)

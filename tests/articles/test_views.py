@@ -289,10 +289,10 @@ def test_front_page_runs_a_fixed_number_of_queries_whatever_the_number_of_articl
         Article.objects.filter(pk=Article.objects.order_by("publish_at").first().pk).update(
             is_front_lead=True
         )
-    # Navigation sections, the page count (for "Older stories"), when the next scheduled
-    # article falls due (how long the page may stay cached), the editor's pick, the latest,
-    # each section's newest, and the bylines of all of them.
-    with django_assert_num_queries(7):
+    # Navigation sections, the page count (for "Older stories") with when the next scheduled
+    # article falls due (how long the page may stay cached), the stories (the editor's pick,
+    # the latest, each section's newest), and the bylines of all of them.
+    with django_assert_num_queries(4):
         assert client.get("/").status_code == 200
     # Then the navigation comes from the cache, and the page too.
     with django_assert_num_queries(0):
@@ -306,12 +306,30 @@ def test_section_and_author_pages_run_a_fixed_number_of_queries(
     section, author = make_section(), make_author()
     for _ in range(articles):
         make_article(section=section, authors=[author, make_author()])
-    # The section or author, then the same queries as the home page; the navigation sections
-    # are cached by the first page.
-    with django_assert_num_queries(6):
-        assert client.get(section.get_absolute_url()).status_code == 200
+    # The section or author, its page count with when its next scheduled article falls due,
+    # the page of articles and their bylines; the navigation sections once, cached by the
+    # first page.
     with django_assert_num_queries(5):
+        assert client.get(section.get_absolute_url()).status_code == 200
+    with django_assert_num_queries(4):
         assert client.get(author.get_absolute_url()).status_code == 200
+
+
+def test_a_list_page_is_cached_until_its_own_next_scheduled_article_falls_due(client):
+    nation, world = make_section(), make_section()
+    make_article(section=nation)
+    due = timezone.now() + timedelta(minutes=5)
+    make_article(section=nation, publish_at=due)
+    make_article(section=world, publish_at=timezone.now() + timedelta(minutes=1))
+
+    def kept_until(url):
+        response = client.get(url)
+        assert response["X-Page-Cache"] == "miss"
+        return response._pagecache_page["expires_at"]
+
+    # The world story is not on the nation page: it may stay until the nation story is due.
+    assert due.timestamp() - 5 < kept_until(nation.get_absolute_url()) <= due.timestamp()
+    assert kept_until("/") <= due.timestamp() - 4 * 60
 
 
 # --- Editors' workflow: take-down, shared previews, corrections, updates ----------------------
