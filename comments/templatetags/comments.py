@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from django import template
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models.functions import Coalesce
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import get_language
 
@@ -175,15 +174,13 @@ class ThreadComment:
 def _threads(approved, page_pks):
     """Return the page's top-level comments, every approved reply attached as `children`.
 
-    One query, with the page's top-level pks as its subquery. It reads the article's approved
-    comments through their index, as the count before it does.
+    One query, with the page's top-level pks as its subquery: the page's comments by their pks,
+    and their replies through the thread index, as a UNION (an OR of the two, or COALESCE of the
+    thread and the pk, reads every approved comment of the article instead).
     """
-    rows = (
-        approved.alias(thread_root=Coalesce("thread_id", "pk"))
-        .filter(thread_root__in=page_pks)
-        .order_by("created_at", "pk")
-        .values_list(*ThreadComment.FIELDS)
-    )
+    threads = approved.filter(pk__in=page_pks).order_by().values_list(*ThreadComment.FIELDS)
+    replies = approved.filter(thread_id__in=page_pks).order_by().values_list(*ThreadComment.FIELDS)
+    rows = threads.union(replies, all=True).order_by("created_at", "pk")
     comments = [ThreadComment(*row) for row in rows]
     by_id = {comment.pk: comment for comment in comments}
     top_level = []

@@ -282,10 +282,13 @@ def test_article_page_runs_the_same_queries_for_5_or_500_comments(client):
     small_queries, large_queries = page_queries(client, small), page_queries(client, large)
     assert len(small_queries) == len(large_queries) <= 6
     # Ours: the approved counts (one aggregate for the toolbar and the pages), then the page's
-    # top-level comments with every reply of their threads, the page a subquery.
+    # top-level comments and every reply of their threads, the page a subquery. The replies are
+    # read through the thread index: an OR or COALESCE over the article's comments would read
+    # every approved comment of the article (11 ms at 20,000, against 2 ms).
     ours = [sql for sql in large_queries if "comments_comment" in sql]
     assert len(ours) == 2
-    assert "COUNT" in ours[0] and "LIMIT 50" in ours[1] and '"id") IN (SELECT' in ours[1]
+    assert "COUNT" in ours[0] and "LIMIT 50" in ours[1] and "UNION ALL" in ours[1]
+    assert '"thread_id" IN (SELECT' in ours[1] and "COALESCE" not in ours[1]
 
 
 def test_article_page_without_comments_runs_one_comment_query(client, article):
