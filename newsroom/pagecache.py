@@ -213,9 +213,19 @@ def remembered(key, render):
     kept = memory.get(key)
     if kept is None:
         kept = {"value": render(), "encodings": {}}
-        kept["size"] = len(kept["value"])
+        # The key's text counts too: a thread's key holds its comments' bodies.
+        kept["size"] = len(kept["value"]) + _text_size(key)
         memory.put(key, kept)
     return kept["value"]
+
+
+def _text_size(value):
+    """Return the length of the strings in `value` and in the tuples nested in it."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, tuple):
+        return sum(_text_size(item) for item in value)
+    return 0
 
 
 def valid_until(request, moment):

@@ -227,6 +227,16 @@ def test_memory_keeps_the_most_recently_used_pages_within_its_bound():
     assert memory.get("huge") is None and len(memory) == 2
 
 
+def test_remembered_html_counts_its_key_against_the_memory_bound(monkeypatch):
+    monkeypatch.setattr(pagecache, "memory", pagecache.PageMemory(max_bytes=10_000))
+    body = "x" * 4_000
+    # A key that holds a comment's body, as a thread's does, beside HTML of the same size.
+    assert pagecache.remembered(("thread", (1, body)), lambda: body) == body
+    assert pagecache.memory.bytes >= 8_000
+    pagecache.remembered(("thread", (2, body)), lambda: body)
+    assert len(pagecache.memory) == 1  # the two do not fit in 10,000 bytes
+
+
 def test_the_memory_bound_is_a_setting_of_64_mb_by_default():
     from newsroom import settings as project_settings
 
