@@ -541,7 +541,7 @@ class Rendition:
 
     @staticmethod
     def _size_and_path(image, spec):
-        source_width, source_height = image.width, image.height
+        source_width, source_height = _stored_size(image)
         if spec.height is None:
             # Never upscale the article picture; keep its proportions.
             width = min(spec.width, source_width)
@@ -570,6 +570,17 @@ class Rendition:
 
 
 PLACEHOLDER = "img/picture-placeholder.svg"
+
+
+def _stored_size(image):
+    """Return an ImageFieldFile's width and height as its row stores them (the field's
+    width_field and height_field), so a page never opens the picture to learn its size."""
+    field = image.field
+    width = getattr(image.instance, field.width_field, None) if field.width_field else None
+    height = getattr(image.instance, field.height_field, None) if field.height_field else None
+    if width and height:
+        return width, height
+    return image.width, image.height
 
 
 def _resize(image, width, height, spec):

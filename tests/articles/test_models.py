@@ -200,6 +200,24 @@ def test_renditions_are_made_once_and_the_article_picture_is_never_upscaled(sett
     assert stored.stat().st_mtime_ns == modified
 
 
+def test_a_rendition_takes_the_pictures_size_from_its_row_without_opening_it(
+    settings, tmp_path, monkeypatch
+):
+    from django.db.models.fields.files import ImageFieldFile
+
+    from articles.models import Article
+
+    built = lead_image_article(settings, tmp_path, 1000, 500)
+    article = Article.objects.get(pk=built.pk)  # as a page loads it
+
+    def opened(self, *args, **kwargs):
+        raise AssertionError("the picture was opened to learn its size")
+
+    monkeypatch.setattr(ImageFieldFile, "_get_image_dimensions", opened)
+    rendition = article.get_rendition("article")
+    assert (rendition.width, rendition.height) == (1000, 500) and not rendition.is_placeholder
+
+
 def test_no_rendition_without_a_lead_image():
     assert make_article().get_rendition("card") is None
 
