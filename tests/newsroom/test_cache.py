@@ -96,6 +96,96 @@ def test_get_many_on_an_unreachable_redis_raises_cache_unavailable(unreachable_c
     assert unreachable_cache.is_open
 
 
+# --- Values kept exact by client tracking (the generations every page hit reads) ------------
+
+
+def tracked_backend():
+    return ReusingRedisCache(settings.REDIS_URL, {"KEY_PREFIX": "tracked-test"})
+
+
+def sent_commands(backend, monkeypatch):
+    """Record the commands the backend's tracking connection sends from now on."""
+    connection = backend._tracked.connection
+    sent = []
+    real_send = type(connection).send_command
+    monkeypatch.setattr(
+        connection,
+        "send_command",
+        lambda *args, **kwargs: sent.append(args) or real_send(connection, *args, **kwargs),
+    )
+    return sent
+
+
+@pytest.mark.redis
+def test_tracked_values_are_read_once_and_then_kept_in_the_process(monkeypatch):
+    reader, writer = tracked_backend(), tracked_backend()
+    writer.set_many({"a": "one", "b": "two"}, 30)
+    assert reader.get_many_tracked(["a", "b", "missing"]) == {"a": "one", "b": "two"}
+    sent = sent_commands(reader, monkeypatch)
+    for _ in range(3):
+        assert reader.get_many_tracked(["a", "b", "missing"]) == {"a": "one", "b": "two"}
+    assert sent == []
+
+
+@pytest.mark.redis
+def test_a_change_by_another_server_is_seen_on_the_next_read(monkeypatch):
+    reader, other_server = tracked_backend(), tracked_backend()
+    other_server.set("a", "one", 30)
+    assert reader.get_many_tracked(["a"]) == {"a": "one"}
+    # What pagecache._replace_generations does on any server.
+    other_server.set_many({"a": "two"}, 30)
+    other_server.wait_for_invalidations()
+    sent = sent_commands(reader, monkeypatch)
+    assert reader.get_many_tracked(["a"]) == {"a": "two"}
+    assert sent == [("MGET", reader.make_key("a"))]  # only the key that changed is asked for
+    other_server.delete("a")
+    other_server.wait_for_invalidations()
+    assert reader.get_many_tracked(["a"]) == {}
+    other_server.set("a", "three", 30)
+    other_server.clear()  # a FLUSHDB forgets every key at once
+    other_server.wait_for_invalidations()
+    assert reader.get_many_tracked(["a"]) == {}
+
+
+@pytest.mark.redis
+def test_a_tracking_connection_redis_closed_forgets_what_it_held():
+    import redis
+
+    reader, other_server = tracked_backend(), tracked_backend()
+    other_server.set("a", "one", 30)
+    assert reader.get_many_tracked(["a"]) == {"a": "one"}
+    # A Redis restart closes the connection: the invalidations sent meanwhile are lost.
+    connection = reader._tracked.connection
+    connection.send_command("CLIENT", "ID")
+    own_id = connection.read_response()
+    redis.Redis.from_url(settings.REDIS_URL).client_kill_filter(_id=own_id)
+    other_server.set("a", "two", 30)
+    assert reader.get_many_tracked(["a"]) == {"a": "two"}
+    assert not reader.breaker.failed
+
+
+@pytest.mark.redis
+def test_tracked_values_are_asked_for_again_after_a_second_of_silence(monkeypatch):
+    import newsroom.cache
+
+    reader = tracked_backend()
+    reader.set("a", "one", 30)
+    reader.get_many_tracked(["a"])
+    sent = sent_commands(reader, monkeypatch)
+    later = newsroom.cache.time.monotonic() + newsroom.cache.TRACKED_SECONDS + 0.1
+    monkeypatch.setattr(newsroom.cache.time, "monotonic", lambda: later)
+    assert reader.get_many_tracked(["a"]) == {"a": "one"}
+    assert sent == [("MGET", reader.make_key("a"))]
+
+
+def test_tracked_reads_on_an_unreachable_redis_raise_cache_unavailable(unreachable_cache):
+    from newsroom.cache import CacheUnavailable
+
+    with pytest.raises(CacheUnavailable):
+        cache.get_many_tracked(["anything"])
+    assert unreachable_cache.is_open
+
+
 # --- A Redis that is down: typed errors, and a breaker that stops asking --------------------
 
 

@@ -178,7 +178,9 @@ def test_a_hit_asks_the_shared_cache_for_the_generations_only(client, article):
     assert client.get(url)["X-Page-Cache"] == "miss"
     backend = caches["default"]
     asked, depth = [], []
-    for method in ("get", "get_many", "has_key"):
+    # get_many_tracked: the Redis backend's read of values it keeps exact in this process.
+    methods = [m for m in ("get", "get_many", "get_many_tracked", "has_key") if hasattr(backend, m)]
+    for method in methods:
         real = getattr(backend, method)
 
         def spy(keys, *args, _real=real, **kwargs):
@@ -194,7 +196,7 @@ def test_a_hit_asks_the_shared_cache_for_the_generations_only(client, article):
     try:
         response = client.get(url)
     finally:
-        for method in ("get", "get_many", "has_key"):
+        for method in methods:
             delattr(backend, method)
     assert response["X-Page-Cache"] == "hit"
     assert sorted(asked) == sorted(
