@@ -16,8 +16,9 @@ Where a page lives, nearest first:
 
 1. each worker's memory (`PageCacheMiddleware`, a bounded LRU, NEWSROOM_PAGE_MEMORY_MB): the
    page's bytes, compressed once per encoding (gzip, and brotli when the client accepts it),
-   with the headers it was sent with. A hit asks Redis for the page's generations only, so an
-   approval on one server retires the page on every server at the next request;
+   with the headers it was sent with. A hit needs only the page's generations, which the
+   worker holds itself, kept exact by Redis's client tracking (newsroom.cache.TrackedValues):
+   an approval on one server retires the page on every server at the next request;
 2. the shared cache (Redis), where the first worker to render a page leaves it for the others.
 
 Every anonymous reader gets the same bytes: no CSRF token and no signed form timestamp are in a
