@@ -147,6 +147,11 @@ def _guarded(method):
 TRACKED_SECONDS = 1.0
 
 
+def _new_connection(pool, **options):
+    """Return a connection of the pool's kind and settings that the pool does not hand out."""
+    return pool.connection_class(**{**pool.connection_kwargs, **options})
+
+
 class TrackedValues:
     """Raw values of a few keys, kept by this process and dropped when Redis says they changed.
 
@@ -164,7 +169,7 @@ class TrackedValues:
         self.asked_at = 0.0
 
     def get_many(self, keys):
-        """Return {key: raw value or None}, as MGET would."""
+        """Return the raw value of each key, None for a missing one, as MGET would."""
         connection = self._connection()
         try:
             while connection.can_read(timeout=0):
@@ -185,13 +190,11 @@ class TrackedValues:
                 self._forget()
                 raise
             self.asked_at = time.monotonic()
-        return {key: self.values[key] for key in keys}
+        return [self.values[key] for key in keys]
 
     def _connection(self):
         if self.pid != os.getpid():  # none yet, or inherited across a fork
-            self.connection = self.pool.connection_class(
-                **{**self.pool.connection_kwargs, "protocol": 3}
-            )
+            self.connection = _new_connection(self.pool, protocol=3)
             self.pid = os.getpid()
             self.values.clear()
         if not self.connection.is_connected:
@@ -244,52 +247,44 @@ class ReusingRedisCache(RedisCache):
         """Send one read-only command over this thread's own connection and return the reply."""
         pid, connection = self._reader or (None, None)
         if pid != os.getpid():  # none yet, or inherited across a fork
-            pool = self._cache._get_connection_pool(False)
-            connection = pool.connection_class(**pool.connection_kwargs)
+            connection = _new_connection(self._cache._get_connection_pool(False))
             self._reader = (os.getpid(), connection)
-        was_connected = connection.is_connected
-        try:
-            connection.send_command(*command)
-            return connection.read_response()
-        except redis.ConnectionError:
-            connection.disconnect()
-            if not was_connected:
+        # A connection Redis closed while it sat idle (a restart) gets one fresh try, as the
+        # client's own retry would: the command only reads.
+        tries = 2 if connection.is_connected else 1
+        for attempt in range(1, tries + 1):
+            try:
+                connection.send_command(*command)
+                return connection.read_response()
+            except redis.ConnectionError:
+                connection.disconnect()
+                if attempt == tries:
+                    raise
+            except BaseException:
+                connection.disconnect()  # never leave an unread reply on the socket
                 raise
-        except BaseException:
-            connection.disconnect()  # never leave an unread reply on the socket
-            raise
-        # A connection Redis closed while it sat idle (a restart): one fresh try, as the
-        # client's own retry would; the command only reads.
-        try:
-            connection.send_command(*command)
-            return connection.read_response()
-        except BaseException:
-            connection.disconnect()
-            raise
 
-    def _get_many(self, keys, version=None):
+    def _loaded(self, keys, version, read):
+        """Return {key: value} of the keys found by `read`, which takes Redis keys and answers
+        as MGET does: what get_many returns."""
         redis_keys = {self.make_key(key, version=version): key for key in keys}
         if not redis_keys:
             return {}
         loads = self._cache._serializer.loads
-        values = self._read("MGET", *redis_keys)
+        values = read(list(redis_keys))
         return {
             key: loads(value)
             for key, value in zip(redis_keys.values(), values, strict=True)
             if value is not None
         }
 
+    def _get_many(self, keys, version=None):
+        return self._loaded(keys, version, lambda redis_keys: self._read("MGET", *redis_keys))
+
     def _get_many_tracked(self, keys, version=None):
-        redis_keys = {self.make_key(key, version=version): key for key in keys}
         if self._tracked is None:
             self._tracked = TrackedValues(self._cache._get_connection_pool(False))
-        loads = self._cache._serializer.loads
-        values = self._tracked.get_many(list(redis_keys))
-        return {
-            key: loads(values[redis_key])
-            for redis_key, key in redis_keys.items()
-            if values[redis_key] is not None
-        }
+        return self._loaded(keys, version, self._tracked.get_many)
 
     def _wait_for_invalidations(self):
         # Redis writes a command's replies and the invalidations it caused before it answers

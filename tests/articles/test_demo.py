@@ -44,6 +44,17 @@ def row_counts():
     }
 
 
+# Only the roles the migrations create exist: the command added nothing.
+NOTHING_LOADED = {
+    "sections": 0,
+    "authors": 0,
+    "articles": 0,
+    "bylines": 0,
+    "users": 0,
+    "groups": 3,
+}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "args, message",
@@ -57,15 +68,7 @@ def test_refused_when_debug_is_off_saying_what_it_would_load(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("load_demo", *args, stdout=io.StringIO())
 
-    # Only the roles the migrations create exist; the command added nothing.
-    assert row_counts() == {
-        "sections": 0,
-        "authors": 0,
-        "articles": 0,
-        "bylines": 0,
-        "users": 0,
-        "groups": 3,
-    }
+    assert row_counts() == NOTHING_LOADED
 
 
 @pytest.mark.django_db
@@ -220,14 +223,6 @@ def test_no_accounts_loads_content_without_logins():
 def test_dry_run_saves_nothing():
     output = run_load_demo("--dry-run")
 
-    # Only the roles the migrations create exist; the command added nothing.
-    assert row_counts() == {
-        "sections": 0,
-        "authors": 0,
-        "articles": 0,
-        "bylines": 0,
-        "users": 0,
-        "groups": 3,
-    }
+    assert row_counts() == NOTHING_LOADED
     assert "nothing was saved" in output
     assert "Demo logins" not in output

@@ -12,7 +12,7 @@ from django.db.models.signals import post_delete, post_save
 from django.template import Context, Template
 from django.test import Client
 
-from comments import moderation, rendering
+from comments import moderation
 from comments.models import Comment
 from comments.templatetags import comments as comments_tags
 from newsroom import pagecache
@@ -55,25 +55,18 @@ def test_a_published_submission_shows_on_the_next_request(client, article, setti
 
 
 def test_a_new_comment_renders_only_its_own_markup_and_the_thread(
-    client, article, settings, monkeypatch
+    client, article, settings, renders
 ):
     settings.NEWSROOM_COMMENTS_MODE = "post"
     for n in range(3):
         make_comment(article, body=f"Earlier comment {n}.")
     url = article.get_absolute_url()
     cached_html(client, url)
-    rendered = []
-    real_render = rendering._PageMarkup.render
-
-    def counting(self, comment, *args):
-        rendered.append(comment.pk)
-        return real_render(self, comment, *args)
-
-    monkeypatch.setattr(rendering._PageMarkup, "render", counting)
+    renders.clear()
     new = moderation.submit(submission(article, "The newest word."))
     response = client.get(url)
     assert response["X-Page-Cache"] == "miss"
-    assert rendered == [new.pk]
+    assert renders == [new.pk]
     assert [t.name for t in response.templates] == ["comments/article_comments.html"]
     html = response.content.decode()
     assert html.count('<li class="comment"') == 4 and "The newest word." in html

@@ -7,7 +7,6 @@ from django.template import Context, Template
 from django.test.html import parse_html
 from django.utils import timezone, translation
 
-from comments import rendering
 from comments.forms import CommentForm
 from comments.models import Comment
 from comments.rendering import render_form_fields, render_thread
@@ -91,20 +90,6 @@ def test_dates_read_as_the_date_filter_shows_them(zone, moment):
 
 
 # --- Each comment's markup, kept in the worker's memory by what it shows ----------------------
-
-
-@pytest.fixture
-def renders(monkeypatch):
-    """Count the comments whose own markup is rendered rather than taken from memory."""
-    rendered = []
-    real_render = rendering._PageMarkup.render
-
-    def counting(self, comment, *args):
-        rendered.append(comment.pk)
-        return real_render(self, comment, *args)
-
-    monkeypatch.setattr(rendering._PageMarkup, "render", counting)
-    return rendered
 
 
 def fresh_render(comments, **options):
