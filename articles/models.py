@@ -107,11 +107,18 @@ class ArticleQuerySet(models.QuerySet):
 
     def count_and_next_due(self, now=None):
         """Return how many of the articles readers can see, and when the next scheduled one
-        becomes visible (or None), in one query."""
+        becomes visible (or None), as the one row of a values_list() query (none when no
+        article is published or scheduled)."""
         now = now or timezone.now()
-        return self.filter(status=Article.Status.PUBLISHED).aggregate(
-            count=models.Count("pk", filter=models.Q(publish_at__lte=now)),
-            next_due_at=models.Min("publish_at", filter=models.Q(publish_at__gt=now)),
+        return (
+            self.filter(status=Article.Status.PUBLISHED)
+            .order_by()
+            .values("status")  # the one group
+            .annotate(
+                count=models.Count("pk", filter=models.Q(publish_at__lte=now)),
+                next_due_at=models.Min("publish_at", filter=models.Q(publish_at__gt=now)),
+            )
+            .values_list("count", "next_due_at")
         )
 
     def withdrawn(self):

@@ -6,16 +6,20 @@ from django.db.models import Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import condition, require_safe
 from django.views.generic import DetailView, ListView
 
-from newsroom import pagecache
+from newsroom import compiledsql, pagecache
 
 from . import search
+from .caching import navigation_sections
 from .models import Article, Author, PreviewLink, Section
+from .templatetags.stories import row_state, story_state
 
 
 class PublishedArticleMixin:
@@ -43,12 +47,21 @@ class ArticleListMixin(PublishedArticleMixin):
 
     def get_paginator(self, queryset, per_page, **kwargs):
         paginator = super().get_paginator(queryset, per_page, **kwargs)
-        listed = self.scope(Article.objects.all()).count_and_next_due(self.now)
-        paginator.count = listed["count"]  # a cached_property, so not counted again
+        listed = compiledsql.rows(
+            ("articles-listed", *self.scope_key()),
+            lambda now: self.scope(Article.objects.all()).count_and_next_due(now),
+            moment=self.now,
+        )
+        count, next_due_at = listed[0] if listed else (0, None)
+        paginator.count = count  # a cached_property, so not counted again
         if pagecache.is_rendering_for_cache(self.request):
             # The list changes, with no save, when a scheduled article falls due.
-            pagecache.valid_until(self.request, listed["next_due_at"])
+            pagecache.valid_until(self.request, next_due_at)
         return paginator
+
+    def scope_key(self):
+        """Return what tells this page's `scope` from another's (newsroom.compiledsql)."""
+        return ()
 
 
 class HomeView(ArticleListMixin, ListView):
@@ -62,6 +75,43 @@ class HomeView(ArticleListMixin, ListView):
             lead, latest, by_section = self.object_list.front_page()
             context.update(lead=lead, latest=latest, section_blocks=by_section)
         return context
+
+    def render_to_response(self, context, **response_kwargs):
+        """Render the page; the front page for the cache, kept in this worker's memory under
+        everything it shows: after a site change that left it as it was, it is one lookup."""
+        response = super().render_to_response(context, **response_kwargs)
+        if not context.get("lead") or not pagecache.is_rendering_for_cache(self.request):
+            return response
+        html = pagecache.remembered(
+            self._front_page_key(response, context),
+            lambda: response.render().content.decode(),
+        )
+        return HttpResponse(html, content_type=response["Content-Type"])
+
+    def _front_page_key(self, response, context):
+        blocks = context["section_blocks"].items()
+        now = timezone.localtime(self.now)
+        return (
+            "front-page",
+            # The compiled templates: new ones when templates are reloaded in development.
+            response.resolve_template(response.template_name).template,
+            self.request.path,
+            story_state(context["lead"]),
+            tuple(story_state(article) for article in context["latest"]),
+            tuple(
+                (row_state(section), tuple(story_state(article) for article in articles))
+                for section, articles in blocks
+            ),
+            context["page_obj"].has_next(),
+            tuple(row_state(section) for section in navigation_sections()),
+            # The footer's year and zone; what the same rows look like in another language or
+            # URL layout.
+            now.year,
+            now.tzname(),
+            get_language(),
+            get_script_prefix(),
+            get_urlconf(),
+        )
 
 
 class ArticlesOfView(ArticleListMixin, ListView):
@@ -79,6 +129,9 @@ class ArticlesOfView(ArticleListMixin, ListView):
 
     def scope(self, articles):
         return articles.filter(**{self.of_lookup: self.of_object})
+
+    def scope_key(self):
+        return (self.of_lookup, self.of_object.pk)
 
     def get_context_data(self, **kwargs):
         name = self.of_model._meta.model_name

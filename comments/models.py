@@ -23,10 +23,13 @@ class CommentQuerySet(models.QuerySet):
         """Return comments that start a thread."""
         return self.filter(parent__isnull=True)
 
-    def counts(self):
-        """Return the number of comments and of top-level comments, in one query."""
-        return self.aggregate(
-            total=Count("pk"), top_level=Count("pk", filter=Q(parent__isnull=True))
+    def counts_by_article(self):
+        """Return (article id, comments, top-level comments) of each article, as rows."""
+        return (
+            self.order_by()
+            .values("article_id")
+            .annotate(total=Count("pk"), top_level=Count("pk", filter=Q(parent__isnull=True)))
+            .values_list("article_id", "total", "top_level")
         )
 
     def page_number_of(self, comment):

@@ -13,7 +13,12 @@ from django.core.cache import cache
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
-from newsroom.cache import CacheUnavailable, on_reconnect
+from newsroom.cache import (
+    CacheUnavailable,
+    get_many_tracked,
+    on_reconnect,
+    wait_for_invalidations,
+)
 
 from .models import DeskSchedule
 
@@ -24,7 +29,8 @@ SCHEDULES_SECONDS = 300
 def schedules():
     """Return {section id: (outside mode, [(weekday, starts, ends)])}: cached, else one query."""
     try:
-        found = cache.get(SCHEDULES_KEY)
+        # Every thread and comment form asks: this process's copy, kept exact by the cache.
+        found = get_many_tracked([SCHEDULES_KEY]).get(SCHEDULES_KEY)
     except CacheUnavailable:
         found = None
     if found is not None:
@@ -49,6 +55,7 @@ def forget_schedules():
     """Make the next reader see an edited schedule (also after a cache outage hid an edit)."""
     try:
         cache.delete(SCHEDULES_KEY)
+        wait_for_invalidations()  # no process reads its old copy after this
     except CacheUnavailable:
         pass  # nothing cached can be read either; on_reconnect runs this again
 

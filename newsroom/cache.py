@@ -28,6 +28,7 @@ import time
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,17 @@ def on_reconnect(function):
     """Run `function()` whenever this process reaches the cache again after an outage."""
     _reconnect_hooks.append(function)
     return function
+
+
+def get_many_tracked(keys):
+    """Return `cache.get_many(keys)`, from values this process keeps exact where the backend
+    can (Redis's client tracking, `ReusingRedisCache`); other backends are simply asked."""
+    return getattr(cache, "get_many_tracked", cache.get_many)(keys)
+
+
+def wait_for_invalidations():
+    """Return once every process's tracked copy of a key written so far has been dropped."""
+    getattr(cache, "wait_for_invalidations", lambda: None)()
 
 
 class CircuitBreaker:

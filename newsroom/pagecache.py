@@ -53,7 +53,12 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import http_date, parse_etags
 
 from newsroom import frontcache
-from newsroom.cache import CacheUnavailable, on_reconnect
+from newsroom.cache import (
+    CacheUnavailable,
+    get_many_tracked,
+    on_reconnect,
+    wait_for_invalidations,
+)
 
 try:
     import brotli
@@ -96,7 +101,7 @@ def _replace_generations(scopes):
         cache.set_many({GENERATION_PREFIX + scope: secrets.token_hex(8) for scope in scopes}, None)
         # Workers hold generations they read with client tracking (read_generations): once
         # this returns, the invalidation is on each worker's socket for its next request.
-        getattr(cache, "wait_for_invalidations", lambda: None)()
+        wait_for_invalidations()
     except CacheUnavailable:
         # Made good by _retire_every_page once the cache is back.
         logger.warning("Page cache unreachable; %s retired when it returns", ", ".join(scopes))
@@ -140,8 +145,7 @@ def read_generations(scopes, *, tracked=False):
     CacheUnavailable when the shared cache cannot be reached.
     """
     keys = [GENERATION_PREFIX + scope for scope in scopes]
-    read = getattr(cache, "get_many_tracked", cache.get_many) if tracked else cache.get_many
-    found = read(keys)
+    found = get_many_tracked(keys) if tracked else cache.get_many(keys)
     return [found.get(key) for key in keys]
 
 

@@ -326,6 +326,9 @@ NEWSROOM_CACHE_RETRY_SECONDS = env_int("NEWSROOM_CACHE_RETRY_SECONDS", 5)
 # Each worker keeps the most recently used pages in its own memory, up to this many megabytes
 # (pre-compressed; a hit asks Redis only whether the page is still current). 0 turns it off.
 NEWSROOM_PAGE_MEMORY_MB = env_int("NEWSROOM_PAGE_MEMORY_MB", 64)
+# Compile each kept query's queryset again on every run and refuse SQL that differs from the
+# kept (newsroom.compiledsql): on in the test settings, where a key that misses an input fails.
+NEWSROOM_CHECK_COMPILED_QUERIES = env_bool("NEWSROOM_CHECK_COMPILED_QUERIES", False)
 # Varnish servers in front (varnish/newsroom.vcl), e.g. "http://127.0.0.1:6081": every cache
 # invalidation bans the pages it retires there too.
 NEWSROOM_VARNISH_URLS = env_list("NEWSROOM_VARNISH_URLS")

@@ -56,14 +56,18 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Every test starts with an empty cache (Redis is shared between test runs)."""
+    """Every test starts with an empty cache (Redis is shared between test runs) and no kept
+    SQL (SQLite gives a rolled-back row's id to the next test's row)."""
+    from newsroom import compiledsql
     from newsroom.pagecache import memory
 
     cache.clear()
     memory.clear()
+    compiledsql.forget()
     yield
     cache.clear()
     memory.clear()
+    compiledsql.forget()
 
 
 @pytest.fixture(scope="session")

@@ -25,3 +25,6 @@ NEWSROOM_PRIVATE_MEDIA_ROOT = tempfile.mkdtemp(prefix="newsroom-test-private-")
 # cleared between tests. tests/faults/test_no_redis.py runs the production file cache.
 if not REDIS_URL:  # noqa: F405
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Every kept compiled query is compiled again and compared: a key that leaves out an input of
+# its queryset fails the test that changes that input (newsroom.compiledsql).
+NEWSROOM_CHECK_COMPILED_QUERIES = True

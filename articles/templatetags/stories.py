@@ -36,7 +36,7 @@ def story(template_name, article, **options):
         # The compiled template: a new one when templates are reloaded in development.
         page_template.template,
         tuple(sorted(options.items())),
-        _story_state(article),
+        story_state(article),
         # What the same rows look like in another language, time zone or URL layout.
         get_language(),
         timezone.get_current_timezone_name(),
@@ -62,15 +62,16 @@ def _rows(article):
     return [article, article.section, *(row for b in bylines for row in (b, b.author))]
 
 
-def _story_state(article):
+def story_state(article):
+    """Return everything a story's HTML can show of its article, as a key."""
     return (
-        *(_row(instance) for instance in _rows(article)),
+        *(row_state(instance) for instance in _rows(article)),
         # A rendition is a placeholder until the upload's task has built it.
         tuple(article.get_rendition(name) for name in RENDITIONS) if article.lead_image else (),
     )
 
 
-def _row(instance):
+def row_state(instance):
     # The fields loaded, by name: a field left out (QuerySet.only) is not read.
     return tuple(
         (field.attname, field.value_from_object(instance))

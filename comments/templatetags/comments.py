@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import get_language
 
-from newsroom import pagecache
+from newsroom import compiledsql, pagecache
 
 from .. import pending, rendering, staffing
 from ..forms import CommentForm
@@ -22,8 +22,12 @@ def approved_counts(article):
     """Return the article's approved and top-level approved counts, one query per page view."""
     counts = getattr(article, "_approved_comment_counts", None)
     if counts is None:
-        counts = Comment.objects.approved().filter(article_id=article.pk).counts()
-        article._approved_comment_counts = counts
+        found = compiledsql.rows(
+            ("approved-comment-counts", article.pk),
+            lambda _: Comment.objects.approved().filter(article_id=article.pk).counts_by_article(),
+        )
+        _, total, top_level = found[0] if found else (article.pk, 0, 0)
+        counts = article._approved_comment_counts = {"total": total, "top_level": top_level}
     return counts
 
 
@@ -78,15 +82,10 @@ def comment_thread(context, article):
         if request is not None:
             pagecache.valid_until(request, desk.changes_at)  # the desk opens or closes then
     if counts["top_level"]:
-        approved = Comment.objects.approved().filter(article_id=article.pk)
-        paginator = Paginator(
-            approved.top_level().order_by("created_at", "pk").values("pk"),
-            settings.NEWSROOM_COMMENTS_PER_PAGE,
-        )
-        paginator.count = counts["top_level"]  # known already: no second COUNT query
+        # Counted already: the paginator only numbers the top-level comments' page.
+        paginator = Paginator(range(counts["top_level"]), settings.NEWSROOM_COMMENTS_PER_PAGE)
         thread.page = paginator.get_page(params.get("comments_page"))
-        thread.comments = _threads(approved, thread.page.object_list)
-        thread.page.object_list = thread.comments  # the page's pks, loaded as its comments
+        thread.page.object_list = thread.comments = _threads(article, thread.page)
     if request is not None:
         thread.pending = pending.for_article(request.session, article)
     if thread.is_open:
@@ -171,17 +170,29 @@ class ThreadComment:
         return self.depth < settings.NEWSROOM_COMMENTS_MAX_DEPTH
 
 
-def _threads(approved, page_pks):
+def _threads(article, page):
     """Return the page's top-level comments, every approved reply attached as `children`.
 
     One query, with the page's top-level pks as its subquery: the page's comments by their pks,
     and their replies through the thread index, as a UNION (an OR of the two, or COALESCE of the
-    thread and the pk, reads every approved comment of the article instead).
+    thread and the pk, reads every approved comment of the article instead). Its SQL is kept
+    compiled for the article's page of threads (newsroom.compiledsql).
     """
-    threads = approved.filter(pk__in=page_pks).order_by().values_list(*ThreadComment.FIELDS)
-    replies = approved.filter(thread_id__in=page_pks).order_by().values_list(*ThreadComment.FIELDS)
-    rows = threads.union(replies, all=True).order_by("created_at", "pk")
-    comments = [ThreadComment(*row) for row in rows]
+
+    def build(_):
+        approved = Comment.objects.approved().filter(article_id=article.pk)
+        page_pks = (
+            approved.top_level()
+            .order_by("created_at", "pk")
+            .values("pk")[page.start_index() - 1 : page.end_index()]
+        )
+        threads = approved.filter(pk__in=page_pks).order_by().values_list(*ThreadComment.FIELDS)
+        replies = approved.filter(thread_id__in=page_pks).order_by()
+        replies = replies.values_list(*ThreadComment.FIELDS)
+        return threads.union(replies, all=True).order_by("created_at", "pk")
+
+    key = ("comment-threads", article.pk, page.start_index(), page.end_index())
+    comments = [ThreadComment(*row) for row in compiledsql.rows(key, build)]
     by_id = {comment.pk: comment for comment in comments}
     top_level = []
     for comment in comments:

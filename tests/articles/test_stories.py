@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
@@ -46,6 +47,47 @@ def test_a_site_change_renders_again_only_the_cards_whose_rows_changed(client):
     response = client.get("/")
     assert cards_rendered(response) == 1
     assert "A new headline" in response.content.decode()
+
+
+def home_rendered(response):
+    return sum(template.name == "articles/home.html" for template in response.templates)
+
+
+def test_a_site_change_that_leaves_the_front_page_as_it_was_renders_nothing(client):
+    stories = front_page_stories()
+    first = client.get("/")
+    assert home_rendered(first) == 1
+
+    pagecache.invalidate_site()
+    again = client.get("/")
+    assert again["X-Page-Cache"] == "miss"
+    assert home_rendered(again) == 0 and again.content == first.content
+
+    Article.objects.filter(pk=stories[0].pk).update(dek="A dek the lead shows now")
+    pagecache.invalidate_site()
+    changed = client.get("/")
+    assert home_rendered(changed) == 1 and "A dek the lead shows now" in changed.content.decode()
+
+
+def test_the_kept_front_page_follows_the_navigation_and_the_year(client):
+    stories = front_page_stories()
+    other = make_section(name="Sport")
+    client.get("/")
+
+    other.name = "Sports"
+    other.save()
+    assert ">Sports</a></li>" in client.get("/").content.decode()
+
+    new_year = timezone.make_aware(timezone.datetime(2031, 1, 1, 0, 0, 1))
+    Article.objects.filter(pk__in=[story.pk for story in stories]).update(
+        publish_at=new_year - timedelta(days=1)
+    )
+    pagecache.invalidate_site()
+    with time_machine.travel(new_year - timedelta(seconds=2), tick=False):
+        assert "&copy; 2030" in client.get("/").content.decode()
+    pagecache.invalidate_site()
+    with time_machine.travel(new_year, tick=False):
+        assert "&copy; 2031" in client.get("/").content.decode()
 
 
 def test_a_renamed_section_or_author_shows_on_every_kept_card(client):

@@ -6,6 +6,7 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -289,6 +290,35 @@ def test_article_page_runs_the_same_queries_for_5_or_500_comments(client):
     assert len(ours) == 2
     assert "COUNT" in ours[0] and "LIMIT 50" in ours[1] and "UNION ALL" in ours[1]
     assert '"thread_id" IN (SELECT' in ours[1] and "COALESCE" not in ours[1]
+
+
+def test_the_threads_queries_are_compiled_once_per_page_of_comments(
+    client, article, settings, monkeypatch
+):
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 0  # every view renders
+    settings.NEWSROOM_CHECK_COMPILED_QUERIES = False
+    parent = make_comment(article)
+    make_comment(article, parent=parent)
+    compiled = []
+    real = SQLCompiler.as_sql
+    monkeypatch.setattr(
+        SQLCompiler,
+        "as_sql",
+        lambda self, *args, **kwargs: (
+            compiled.append(self.query.model) or real(self, *args, **kwargs)
+        ),
+    )
+
+    def shown():
+        section = comments_section(client.get(article.get_absolute_url()))
+        return re.findall(r'<li class="comment" id="comment-(\d+)"', section)
+
+    first = shown()
+    once = compiled.count(Comment)  # the counts; the thread, its parts and their subqueries
+    assert [shown(), shown()] == [first, first] and len(first) == 2
+    assert once and compiled.count(Comment) == once
+    third = make_comment(article, body="A third, since the SQL was kept")
+    assert shown() == [*first, str(third.pk)]
 
 
 def test_article_page_without_comments_runs_one_comment_query(client, article):
