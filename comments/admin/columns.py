@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.timesince import timesince
+from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +54,26 @@ def _row_words(language):
         "ago": gettext("%(age)s ago"),
         "reviewed_by": gettext("Being reviewed by %(name)s"),
     }
+
+
+class _CountedWords:
+    """One of timesince()'s units ("%(num)d hour") in one language, translated once per count."""
+
+    def __init__(self, words):
+        self._words = words
+        self._by_count = {}
+
+    def __mod__(self, values):
+        count = values["num"]
+        if count not in self._by_count:
+            self._by_count[count] = self._words % values
+        return self._by_count[count]
+
+
+@functools.cache
+def _age_words(language):
+    """Return timesince()'s words for `language` (the cache key): a page's ages repeat a few."""
+    return {unit: _CountedWords(words) for unit, words in TIME_STRINGS.items()}
 
 
 @functools.lru_cache(maxsize=64)
@@ -159,13 +179,15 @@ class CommentColumns:
 
     @admin.display(description=_("age"), ordering="created_at")
     def age(self, comment):
-        words = _row_words(get_language())
+        language = get_language()
+        words = _row_words(language)
+        if comment.created_at > timezone.now() - timedelta(minutes=1):
+            age = words["just_now"]
+        else:
+            since = timesince(comment.created_at, depth=1, time_strings=_age_words(language))
+            age = words["ago"] % {"age": since}
         return format_html(
-            '<span title="{}">{}</span>',
-            comment.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-            words["just_now"]
-            if comment.created_at > timezone.now() - timedelta(minutes=1)
-            else words["ago"] % {"age": timesince(comment.created_at, depth=1)},
+            '<span title="{}">{}</span>', comment.created_at.strftime("%Y-%m-%d %H:%M UTC"), age
         )
 
     @admin.display(description=_("in reply to"))
