@@ -30,6 +30,11 @@ def _earlier_by_same_email(*statuses):
     )
 
 
+# Built once, not per view (a few percent of the queue's time): annotate() resolves a copy.
+EARLIER_APPROVED = _earlier_by_same_email(Status.APPROVED)
+EARLIER_REMOVED = _earlier_by_same_email(Status.REJECTED, Status.SPAM)
+
+
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     show_change_link = False
@@ -151,8 +156,8 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
             # A list, not a manager per row: prefetching into `reasons` builds 50 querysets.
             .prefetch_related(Prefetch("reasons", to_attr="reason_list"))
             .annotate(
-                earlier_approved=_earlier_by_same_email(Status.APPROVED),
-                earlier_removed=_earlier_by_same_email(Status.REJECTED, Status.SPAM),
+                earlier_approved=EARLIER_APPROVED,
+                earlier_removed=EARLIER_REMOVED,
                 reviewed_by=claims.claimed_by_others(request.user),
             )
         )
