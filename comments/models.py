@@ -223,7 +223,10 @@ class Reason(models.Model):
     def __str__(self):
         # Not get_rule_display(): it hashes every choice's lazy label, translating each, and
         # the moderation queue shows a reason on every row.
-        label = self.Rule(self.rule).label if self.rule in self.Rule.values else self.rule
+        try:
+            label = self.Rule(self.rule).label
+        except ValueError:  # a rule since retired
+            label = self.rule
         return f"{label}: {self.detail}" if self.detail else str(label)
 
 

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,11 @@ def _earlier_by_same_email(*statuses):
         .exclude(email="")
         .exclude(pk=OuterRef("pk"))
     )
+
+
+# Built once, not per view (a few percent of the queue's time): annotate() resolves a copy.
+EARLIER_APPROVED = _earlier_by_same_email(Status.APPROVED)
+EARLIER_REMOVED = _earlier_by_same_email(Status.REJECTED, Status.SPAM)
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -148,10 +153,11 @@ class CommentAdmin(CommentColumns, QueuePages, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .prefetch_related("reasons")
+            # A list, not a manager per row: prefetching into `reasons` builds 50 querysets.
+            .prefetch_related(Prefetch("reasons", to_attr="reason_list"))
             .annotate(
-                earlier_approved=_earlier_by_same_email(Status.APPROVED),
-                earlier_removed=_earlier_by_same_email(Status.REJECTED, Status.SPAM),
+                earlier_approved=EARLIER_APPROVED,
+                earlier_removed=EARLIER_REMOVED,
                 reviewed_by=claims.claimed_by_others(request.user),
             )
         )

@@ -360,6 +360,21 @@ def test_row_shows_the_authors_record_and_links_thread_and_history(moderator_cli
     assert "No earlier comments" in html
 
 
+def test_row_buttons_follow_the_newsrooms_language_after_another_language_was_shown(
+    moderator_client, settings
+):
+    from django.utils import translation
+
+    make_comment(status=Status.HELD)
+    english = moderator_client.get(CHANGELIST).content.decode()
+    with translation.override("hi"):
+        spam = translation.gettext("Spam")
+    assert spam != "Spam" and 'aria-keyshortcuts="s">Spam</button>' in english
+    settings.LANGUAGE_CODE = "hi"
+    hindi = moderator_client.get(CHANGELIST).content.decode()
+    assert f'aria-keyshortcuts="s">{spam}</button>' in hindi
+
+
 def test_change_page_shows_the_thread_and_the_authors_earlier_comments(moderator_client):
     from datetime import timedelta
 
