@@ -122,7 +122,7 @@ class QueueChangeList(ChangeList):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The admin adds the filters to each row's link itself, resolving the link again to learn
-        # that it is a change page: a sixth of the time of a filtered queue. The links come out
+        # that it is a change page: about a tenth of a filtered queue's time. The links come out
         # the same, and the admin's call finds no filters left to add.
         self._row_link = add_preserved_filters(
             {"preserved_filters": self.preserved_filters, "opts": self.opts},
@@ -230,7 +230,7 @@ class CommentColumns:
         # no nested forms, the form's CSRF token goes along, and it works without JavaScript.
         url = _row_url("admin:comments_comment_moderate", _PK, argument="pk")
         buttons = _decision_buttons(f"{url}?seen={comment.status}", comment.status, get_language())
-        # Digits in place of digits: what format_html escaped stays escaped.
+        # The stand-in pk and the real one are both digits: what format_html escaped stays so.
         buttons = mark_safe(buttons.replace(str(_PK), str(comment.pk)))  # noqa: S308
         if comment.status == Status.HELD and comment.reviewed_by:
             claimed = format_html(
