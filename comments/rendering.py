@@ -7,6 +7,7 @@ tests/comments/test_rendering.py pins the markup, and the dates against the |dat
 import functools
 
 from crispy_forms.utils import render_crispy_form
+from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
@@ -41,6 +42,8 @@ class _PageMarkup:
         self.is_open = is_open
         self.page_number = page_number
         self.reported = reported
+        # What Comment.can_have_replies() compares with, read once for the page's comments.
+        self.max_depth = settings.NEWSROOM_COMMENTS_MAX_DEPTH
         self.key = (
             "comments",
             is_open,
@@ -54,18 +57,16 @@ class _PageMarkup:
 
     def shown(self, comment):
         """Return what the page shows of the comment, and of its replies, as a key."""
-        can_reply = self.is_open and comment.can_have_replies()
-        is_reported = self.is_open and self.reported == comment.pk
         own = (
             comment.pk,
             comment.name,
             comment.created_at,
             comment.body_html,
-            can_reply,
-            is_reported,
+            self.is_open and comment.depth < self.max_depth,  # can be replied to
+            self.is_open and self.reported == comment.pk,
         )
-        children = getattr(comment, "children", ())
-        return own, tuple(self.shown(child) for child in children)
+        children = getattr(comment, "children", None)
+        return own, tuple([self.shown(child) for child in children]) if children else ()
 
     def assemble(self, comments, shown):
         """Return the thread's markup, each comment's own taken from memory where it was kept."""

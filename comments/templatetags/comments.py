@@ -166,9 +166,6 @@ class ThreadComment:
         self.depth, self.parent_id = depth, parent_id
         self.children = []
 
-    def can_have_replies(self):
-        return self.depth < settings.NEWSROOM_COMMENTS_MAX_DEPTH
-
 
 def _threads(article, page):
     """Return the page's top-level comments, every approved reply attached as `children`.
