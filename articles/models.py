@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
+from newsroom import compiledsql
 from newsroom.reversing import cached_reverse
 from newsroom.storage import PrivateMediaStorage
 
@@ -130,28 +131,41 @@ class ArticleQuerySet(models.QuerySet):
         meaning of the Article properties of those names (aggregate over the expressions)."""
         return self.alias(first_published=FIRST_PUBLISHED, last_changed=LAST_CHANGED)
 
-    def front_page(self, *, latest=6, per_section=3):
-        """Return the front page's stories: the lead (the newest editor's pick, else the newest
-        story), the next `latest` newest, and up to `per_section` newest of each section beyond
-        those, as (lead, latest, {section: [articles]}) in a fixed number of queries, with
-        their bylines fetched once for all of them.
+    def with_byline(self):
+        """Fetch what a byline and an article link need, in a fixed number of queries."""
+        return self.select_related("section").prefetch_related(_bylines())
 
-        Loaded are the fields a story card shows (CARD_FIELDS), not the bodies."""
-        ranked_sql, params = (
-            self.order_by().values("id", "section_id", "publish_at", "is_front_lead").query
-        ).sql_with_params()
-        # Our constant text around Django's own SQL; every value is a parameter.
-        candidates = RawSQL(  # noqa: S611
-            FRONT_PAGE_CANDIDATES.format(stories=ranked_sql), (latest + 1, *params, per_section)
+
+class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
+    """Article.objects: the queryset's methods, and the front page, which starts from every
+    article (a method of a filtered queryset would be kept compiled without its filters)."""
+
+    def front_page(self, now, *, latest=6, per_section=3):
+        """Return the front page's stories at `now`: the lead (the newest editor's pick, else
+        the newest story), the next `latest` newest, and up to `per_section` newest of each
+        section beyond those, as (lead, latest, {section: [articles]}), with their bylines.
+
+        Two queries, the stories and their bylines, compiled once per process
+        (newsroom.compiledsql): the front page renders again on every site change. Loaded are
+        the fields a story card shows (CARD_FIELDS), not the bodies."""
+        key = ("front-page", latest, per_section)
+        rows = compiledsql.rows(
+            (*key, "stories"),
+            lambda now: self._front_page_rows(now, latest, per_section),
+            moment=now,
         )
-        stories = list(
-            self.filter(pk__in=candidates)
-            .select_related("section")
-            .only(*CARD_FIELDS)
-            .prefetch_related(None)
-            .prefetch_related(_bylines())
-            .order_by("section__order", "section__name", "-publish_at", "-pk")
+        byline_rows = compiledsql.rows(
+            (*key, "bylines"),
+            lambda now: (
+                ArticleAuthor.objects.filter(
+                    article__in=self._front_page_rows(now, latest, per_section).values("pk")
+                )
+                .order_by("article_id", "order")
+                .values_list(*_BYLINE_COLUMNS, *(f"author__{name}" for name in _AUTHOR_COLUMNS))
+            ),
+            moment=now,
         )
+        stories = _stories_from_rows(self.db, rows, byline_rows)
         newest = sorted(stories, key=lambda article: (article.publish_at, article.pk), reverse=True)
         # The newest pick is always a candidate, so the first pick among them is the one.
         lead = next((article for article in newest if article.is_front_lead), None)
@@ -167,9 +181,63 @@ class ArticleQuerySet(models.QuerySet):
                     block.append(article)
         return lead, newest, by_section
 
-    def with_byline(self):
-        """Fetch what a byline and an article link need, in a fixed number of queries."""
-        return self.select_related("section").prefetch_related(_bylines())
+    def _front_page_rows(self, now, latest, per_section):
+        ranked_sql, params = (
+            self.published(now).order_by().values("id", "section_id", "publish_at", "is_front_lead")
+        ).query.sql_with_params()
+        # Our constant text around Django's own SQL; every value is a parameter.
+        candidates = RawSQL(  # noqa: S611
+            FRONT_PAGE_CANDIDATES.format(stories=ranked_sql), (latest + 1, *params, per_section)
+        )
+        return (
+            self.filter(pk__in=candidates)
+            .order_by("section__order", "section__name", "-publish_at", "-pk")
+            .values_list(*_CARD_COLUMNS, *(f"section__{name}" for name in _SECTION_COLUMNS))
+        )
+
+
+def _stories_from_rows(db, rows, byline_rows):
+    """Return Article instances of the front page's rows, with their sections and bylines set
+    as select_related() and prefetch_related() would have set them."""
+    authors = {}
+    bylines = {}
+    for row in byline_rows:
+        byline = ArticleAuthor.from_db(db, _BYLINE_COLUMNS, row[: len(_BYLINE_COLUMNS)])
+        if byline.author_id not in authors:
+            authors[byline.author_id] = Author.from_db(
+                db, _AUTHOR_COLUMNS, row[len(_BYLINE_COLUMNS) :]
+            )
+        byline.author = authors[byline.author_id]
+        bylines.setdefault(byline.article_id, []).append(byline)
+    sections = {}
+    stories = []
+    for row in rows:
+        article = Article.from_db(db, _CARD_COLUMNS, row[: len(_CARD_COLUMNS)])
+        if article.section_id not in sections:
+            sections[article.section_id] = Section.from_db(
+                db, _SECTION_COLUMNS, row[len(_CARD_COLUMNS) :]
+            )
+        article.section = sections[article.section_id]
+        its_bylines = bylines.get(article.pk, [])
+        for byline in its_bylines:
+            byline.article = article
+        _set_prefetched(article, "bylines", its_bylines)
+        stories.append(article)
+    return stories
+
+
+def _columns(model, names):
+    # In the model's field order: Model.from_db() takes the values of a partial row so.
+    return [f.attname for f in model._meta.concrete_fields if f.attname in names]
+
+
+def _set_prefetched(instance, name, rows):
+    # What prefetch_related() leaves on each instance (django.db.models.query.
+    # prefetch_one_level): the related manager's all() answers from it, without a query.
+    queryset = instance._meta.get_field(name).related_model.objects.none()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
 def _bylines():
@@ -196,6 +264,7 @@ CARD_FIELDS = [
     "lead_image_height",
     "lead_image_alt",
 ]
+
 
 # The ids of the stories the front page may show, in {stories} (id, section_id, publish_at,
 # is_front_lead of every story readers can see): the newest (the first parameter: latest and
@@ -329,7 +398,7 @@ class Article(EditorTextModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ArticleQuerySet.as_manager()
+    objects = ArticleManager()
 
     class Meta:
         ordering = ["-publish_at", "-created_at"]
@@ -481,6 +550,14 @@ class ArticleAuthor(models.Model):
 
     def __str__(self):
         return f"{self.author} on {self.article}"
+
+
+# The columns of the front page's queries: a card's fields (CARD_FIELDS), and the rows of its
+# section, bylines and authors as select_related() and prefetch_related() load them.
+_CARD_COLUMNS = _columns(Article, {"id", "section_id", *CARD_FIELDS})
+_SECTION_COLUMNS = _columns(Section, {"id", *(n.split("__")[1] for n in CARD_FIELDS if "__" in n)})
+_BYLINE_COLUMNS = _columns(ArticleAuthor, {f.attname for f in ArticleAuthor._meta.concrete_fields})
+_AUTHOR_COLUMNS = _columns(Author, {f.attname for f in Author._meta.concrete_fields})
 
 
 @reversion.register()

@@ -72,7 +72,7 @@ class HomeView(ArticleListMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if context["page_obj"].number == 1:
-            lead, latest, by_section = self.object_list.front_page()
+            lead, latest, by_section = Article.objects.front_page(self.now)
             context.update(lead=lead, latest=latest, section_blocks=by_section)
         return context
 

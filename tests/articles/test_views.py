@@ -3,9 +3,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from articles.models import Article
+from newsroom import pagecache
 from tests.factories import make_article, make_articles, make_author, make_section, make_user
 
 pytestmark = pytest.mark.django_db
@@ -297,6 +299,32 @@ def test_front_page_runs_a_fixed_number_of_queries_whatever_the_number_of_articl
     # Then the navigation comes from the cache, and the page too.
     with django_assert_num_queries(0):
         assert client.get("/").status_code == 200
+
+
+def test_a_front_page_miss_compiles_no_sql_after_the_first(client, settings, monkeypatch):
+    settings.NEWSROOM_CHECK_COMPILED_QUERIES = False
+    section = make_section()
+    for _ in range(4):
+        make_article(section=section, authors=[make_author()])
+    compiled = []
+    real = SQLCompiler.as_sql
+    monkeypatch.setattr(
+        SQLCompiler,
+        "as_sql",
+        lambda self, *args, **kwargs: (
+            compiled.append(self.query.model) or real(self, *args, **kwargs)
+        ),
+    )
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    first = len(compiled)
+    pagecache.invalidate_site()  # what any edit does
+    latest = make_article(section=section, headline="Filed after the SQL was kept")
+    response = client.get("/")
+    assert response["X-Page-Cache"] == "miss" and first
+    # The stories, their bylines and the page count ran from kept SQL, the navigation came
+    # from the cache: nothing was compiled.
+    assert compiled[first:] == []
+    assert latest.headline in response.content.decode()
 
 
 @pytest.mark.parametrize("articles", [1, 30])
