@@ -16,7 +16,12 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from newsroom import pagecache
-from newsroom.cache import CacheUnavailable, on_reconnect
+from newsroom.cache import (
+    CacheUnavailable,
+    get_many_tracked,
+    on_reconnect,
+    wait_for_invalidations,
+)
 
 from .models import Article, ArticleAuthor, Author, Correction, Section
 
@@ -25,19 +30,28 @@ NAV_SECTIONS_SECONDS = 3600
 
 
 def navigation_sections():
-    """Return the sections the site navigation lists, from the shared cache when it has them."""
+    """Return the sections the site navigation lists, from the shared cache when it has them.
+
+    Every page rendered asks: this process's copy, kept exact by the cache (client tracking).
+    """
     try:
-        return cache.get_or_set(
-            NAV_SECTIONS_KEY, lambda: list(Section.objects.all()), NAV_SECTIONS_SECONDS
-        )
+        sections = get_many_tracked([NAV_SECTIONS_KEY]).get(NAV_SECTIONS_KEY)
     except CacheUnavailable:
         return list(Section.objects.all())
+    if sections is None:
+        sections = list(Section.objects.all())
+        try:
+            cache.set(NAV_SECTIONS_KEY, sections, NAV_SECTIONS_SECONDS)
+        except CacheUnavailable:
+            pass  # read again next time
+    return sections
 
 
 @on_reconnect  # a change during an outage could not delete the old list
 def _forget_navigation():
     try:
         cache.delete(NAV_SECTIONS_KEY)
+        wait_for_invalidations()  # no process reads its old copy after this
     except CacheUnavailable:
         pass
 

@@ -10,6 +10,8 @@ what was loaded, and a template that shows a field left out is refused rather th
 key that does not name it.
 """
 
+import functools
+
 from django import template
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import get_template
@@ -72,12 +74,14 @@ def story_state(article):
 
 
 def row_state(instance):
-    # The fields loaded, by name: a field left out (QuerySet.only) is not read.
-    return tuple(
-        (field.attname, field.value_from_object(instance))
-        for field in instance._meta.concrete_fields
-        if field.attname in instance.__dict__
-    )
+    """Return the row's loaded fields, by name: a field left out (QuerySet.only) is not read."""
+    loaded = instance.__dict__  # where a model instance keeps its fields' values
+    return tuple((name, loaded[name]) for name in _attnames(type(instance)) if name in loaded)
+
+
+@functools.cache
+def _attnames(model):
+    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 def _loaded_fields(article):
