@@ -35,6 +35,12 @@ def render_thread(comments, *, is_open, page_number=1, reported=None):
     return mark_safe(html)  # noqa: S308 - names escaped, bodies sanitized on save
 
 
+def thread_state(comments, *, is_open, page_number=1, reported=None):
+    """Return everything render_thread() shows of the comments, as a key."""
+    page = _PageMarkup(is_open=is_open, page_number=page_number, reported=reported)
+    return (*page.key, tuple(page.shown(comment) for comment in comments))
+
+
 class _PageMarkup:
     """What the comments of one page share: their words, links and time zone."""
 

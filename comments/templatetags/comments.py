@@ -108,6 +108,39 @@ def comment_thread(context, article):
     return thread
 
 
+@register.simple_tag(takes_context=True)
+def comments_section(context, article):
+    """Render the article's comments section; a cached page's open one, kept in this worker's
+    memory under everything it shows: a new comment that is held re-renders nothing, an
+    approved one only itself (rendering.render_thread)."""
+    thread = comment_thread(context, article)
+    template = context.template.engine.get_template("comments/_comments_section.html")
+
+    def render():
+        with context.push(thread=thread):
+            return template.render(context)
+
+    shared = pagecache.is_rendering_for_cache(context.get("request"))
+    if not shared or not thread.is_open or thread.form is not _blank_shared_form():
+        return render()
+    page = thread.page
+    key = (
+        template,
+        article.pk,
+        thread.total,
+        (page.number, page.paginator.num_pages) if page else None,
+        rendering.thread_state(
+            thread.comments,
+            is_open=thread.is_open,
+            page_number=page.number if page else 1,
+            reported=thread.reported,
+        ),
+        thread.reported,
+        thread.desk_message,
+    )
+    return pagecache.remembered(key, render)
+
+
 @register.simple_tag
 def comment_items(thread):
     """Render the page's comments, replies nested, as the items of a list."""

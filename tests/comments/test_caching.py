@@ -67,10 +67,26 @@ def test_a_new_comment_renders_only_its_own_markup_and_the_thread(
     response = client.get(url)
     assert response["X-Page-Cache"] == "miss"
     assert renders == [new.pk]
-    assert [t.name for t in response.templates] == ["comments/article_comments.html"]
+    assert [t.name for t in response.templates] == [
+        "comments/article_comments.html",
+        "comments/_comments_section.html",
+    ]
     html = response.content.decode()
     assert html.count('<li class="comment"') == 4 and "The newest word." in html
     assert "Comments (4)" in html
+
+
+def test_an_unchanged_comments_section_is_taken_from_memory(client, article, renders):
+    for n in range(3):
+        make_comment(article, body=f"Earlier comment {n}.")
+    url = article.get_absolute_url()
+    first = cached_html(client, url)
+    renders.clear()
+    pagecache.invalidate_article(article.slug)  # e.g. a comment approved, then rejected
+    response = client.get(url)
+    assert response["X-Page-Cache"] == "miss"
+    assert [t.name for t in response.templates] == ["comments/article_comments.html"]
+    assert response.content.decode() == first and renders == []
 
 
 def test_a_cached_pages_form_is_rendered_once_per_worker_and_the_same_for_each_reader(
