@@ -108,6 +108,7 @@ class HomeView(ArticleListMixin, ListView):
             # URL layout.
             now.year,
             now.tzname(),
+            timezone.get_current_timezone_name(),  # the cards' times
             get_language(),
             get_script_prefix(),
             get_urlconf(),
