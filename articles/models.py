@@ -199,25 +199,24 @@ class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
 def _stories_from_rows(db, rows, byline_rows):
     """Return Article instances of the front page's rows, with their sections and bylines set
     as select_related() and prefetch_related() would have set them."""
-    authors = {}
+    kept = {}
+
+    def one_per_row(model, columns, values):
+        # A section or author shared by several stories is one instance, as with the ORM.
+        key = (model, values[0])  # the columns start with the pk
+        if key not in kept:
+            kept[key] = model.from_db(db, columns, values)
+        return kept[key]
+
     bylines = {}
     for row in byline_rows:
         byline = ArticleAuthor.from_db(db, _BYLINE_COLUMNS, row[: len(_BYLINE_COLUMNS)])
-        if byline.author_id not in authors:
-            authors[byline.author_id] = Author.from_db(
-                db, _AUTHOR_COLUMNS, row[len(_BYLINE_COLUMNS) :]
-            )
-        byline.author = authors[byline.author_id]
+        byline.author = one_per_row(Author, _AUTHOR_COLUMNS, row[len(_BYLINE_COLUMNS) :])
         bylines.setdefault(byline.article_id, []).append(byline)
-    sections = {}
     stories = []
     for row in rows:
         article = Article.from_db(db, _CARD_COLUMNS, row[: len(_CARD_COLUMNS)])
-        if article.section_id not in sections:
-            sections[article.section_id] = Section.from_db(
-                db, _SECTION_COLUMNS, row[len(_CARD_COLUMNS) :]
-            )
-        article.section = sections[article.section_id]
+        article.section = one_per_row(Section, _SECTION_COLUMNS, row[len(_CARD_COLUMNS) :])
         its_bylines = bylines.get(article.pk, [])
         for byline in its_bylines:
             byline.article = article

@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 
 SCREENSHOT_DIR = Path(__file__).parent / "e2e" / "screenshots"
 
@@ -169,3 +170,17 @@ def share_post():
         return data
 
     return build
+
+
+@pytest.fixture
+def compiles(monkeypatch):
+    """Count the SQL compilations of querysets: the model of each one compiled."""
+    counted = []
+    real = SQLCompiler.as_sql
+
+    def as_sql(self, *args, **kwargs):
+        counted.append(self.query.model)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
+    return counted

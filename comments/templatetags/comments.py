@@ -111,8 +111,8 @@ def comment_thread(context, article):
 @register.simple_tag(takes_context=True)
 def comments_section(context, article):
     """Render the article's comments section; a cached page's open one, kept in this worker's
-    memory under everything it shows: a new comment that is held re-renders nothing, an
-    approved one only itself (rendering.render_thread)."""
+    memory under everything it shows: a page retired with its thread as it was renders
+    nothing, a new approved comment only itself (rendering.render_thread)."""
     thread = comment_thread(context, article)
     template = context.template.engine.get_template("comments/_comments_section.html")
 
@@ -135,7 +135,6 @@ def comments_section(context, article):
             page_number=page.number if page else 1,
             reported=thread.reported,
         ),
-        thread.reported,
         thread.desk_message,
     )
     return pagecache.remembered(key, render)

@@ -6,7 +6,6 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
-from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -293,21 +292,13 @@ def test_article_page_runs_the_same_queries_for_5_or_500_comments(client):
 
 
 def test_the_threads_queries_are_compiled_once_per_page_of_comments(
-    client, article, settings, monkeypatch
+    client, article, settings, compiles
 ):
     settings.NEWSROOM_PAGE_CACHE_SECONDS = 0  # every view renders
     settings.NEWSROOM_CHECK_COMPILED_QUERIES = False
     parent = make_comment(article)
     make_comment(article, parent=parent)
-    compiled = []
-    real = SQLCompiler.as_sql
-    monkeypatch.setattr(
-        SQLCompiler,
-        "as_sql",
-        lambda self, *args, **kwargs: (
-            compiled.append(self.query.model) or real(self, *args, **kwargs)
-        ),
-    )
+    compiled = compiles
 
     def shown():
         section = comments_section(client.get(article.get_absolute_url()))

@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models.functions import Lower
-from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -16,20 +15,6 @@ from newsroom import compiledsql
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def compiles(monkeypatch):
-    """Count the SQL compilations of querysets."""
-    counted = []
-    real = SQLCompiler.as_sql
-
-    def as_sql(self, *args, **kwargs):
-        counted.append(self.query.model)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
-    return counted
 
 
 def published_at(moment):
