@@ -1,3 +1,4 @@
+import functools
 import io
 import secrets
 from dataclasses import dataclass
@@ -141,9 +142,9 @@ class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
     article (a method of a filtered queryset would be kept compiled without its filters)."""
 
     def front_page(self, now, *, latest=6, per_section=3):
-        """Return the front page's stories at `now`: the lead (the newest editor's pick, else
-        the newest story), the next `latest` newest, and up to `per_section` newest of each
-        section beyond those, as (lead, latest, {section: [articles]}), with their bylines.
+        """Return the FrontPage at `now`: the lead (the newest editor's pick, else the newest
+        story), the next `latest` newest, and up to `per_section` newest of each section beyond
+        those, with their bylines.
 
         Two queries, the stories and their bylines, compiled once per process
         (newsroom.compiledsql): the front page renders again on every site change. Loaded are
@@ -153,6 +154,7 @@ class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
             (*key, "stories"),
             lambda now: self._front_page_rows(now, latest, per_section),
             moment=now,
+            prepare=True,
         )
         byline_rows = compiledsql.rows(
             (*key, "bylines"),
@@ -164,22 +166,9 @@ class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
                 .values_list(*_BYLINE_COLUMNS, *(f"author__{name}" for name in _AUTHOR_COLUMNS))
             ),
             moment=now,
+            prepare=True,
         )
-        stories = _stories_from_rows(self.db, rows, byline_rows)
-        newest = sorted(stories, key=lambda article: (article.publish_at, article.pk), reverse=True)
-        # The newest pick is always a candidate, so the first pick among them is the one.
-        lead = next((article for article in newest if article.is_front_lead), None)
-        if lead is None and newest:
-            lead = newest[0]
-        newest = [article for article in newest if article != lead][:latest]
-        shown = {lead, *newest}
-        by_section = {}
-        for article in stories:
-            if article not in shown:
-                block = by_section.setdefault(article.section, [])
-                if len(block) < per_section:
-                    block.append(article)
-        return lead, newest, by_section
+        return FrontPage(self.db, rows, byline_rows, latest=latest, per_section=per_section)
 
     def _front_page_rows(self, now, latest, per_section):
         ranked_sql, params = (
@@ -194,6 +183,71 @@ class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
             .order_by("section__order", "section__name", "-publish_at", "-pk")
             .values_list(*_CARD_COLUMNS, *(f"section__{name}" for name in _SECTION_COLUMNS))
         )
+
+
+class FrontPage:
+    """The front page's stories, from the rows of ArticleManager.front_page.
+
+    The rows are everything its stories can show but their pictures (`state`), so a page kept
+    under them is exact; the instances are built only when the page is rendered.
+    """
+
+    def __init__(self, db, rows, byline_rows, *, latest, per_section):
+        self.db = db
+        self.rows = tuple(rows)
+        self.byline_rows = tuple(byline_rows)
+        self.sizes = (latest, per_section)
+
+    def __bool__(self):
+        return bool(self.rows)  # any visible story leads
+
+    @functools.cached_property
+    def state(self):
+        """Return everything the stories show, as a key (newsroom.pagecache.remembered)."""
+        lead_image = _CARD_COLUMNS.index("lead_image")
+        pictured = [row for row in self.rows if row[lead_image]]
+        return (
+            self.sizes,
+            self.rows,
+            self.byline_rows,
+            # A rendition is a placeholder until the upload's task has built it.
+            tuple(
+                tuple(article.get_rendition(name) for name in RENDITIONS)
+                for article in _stories_from_rows(self.db, pictured, ())
+            ),
+        )
+
+    @property
+    def lead(self):
+        return self._stories[0]
+
+    @property
+    def latest(self):
+        return self._stories[1]
+
+    @property
+    def section_blocks(self):
+        """Return {section: [articles]}, in the sections' order."""
+        return self._stories[2]
+
+    @functools.cached_property
+    def _stories(self):
+        latest, per_section = self.sizes
+        stories = _stories_from_rows(self.db, self.rows, self.byline_rows)
+        newest = sorted(stories, key=lambda article: (article.publish_at, article.pk), reverse=True)
+        # The newest pick is always a candidate, so the first pick among them is the one.
+        lead = next((article for article in newest if article.is_front_lead), None)
+        if lead is None and newest:
+            lead = newest[0]
+        newest = [article for article in newest if article != lead][:latest]
+        shown = {lead, *newest}
+        by_section = {}
+        for article in stories:
+            if article not in shown:
+                block = by_section.setdefault(article.section, [])
+                if len(block) < per_section:
+                    block.append(article)
+        return lead, newest, by_section
 
 
 def _stories_from_rows(db, rows, byline_rows):

@@ -19,7 +19,7 @@ from newsroom import compiledsql, pagecache
 from . import search
 from .caching import navigation_sections
 from .models import Article, Author, PreviewLink, Section
-from .templatetags.stories import row_state, story_state
+from .templatetags.stories import row_state
 
 
 class PublishedArticleMixin:
@@ -51,6 +51,8 @@ class ArticleListMixin(PublishedArticleMixin):
             ("articles-listed", *self.scope_key()),
             lambda now: self.scope(Article.objects.all()).count_and_next_due(now),
             moment=self.now,
+            # Of every article, a count by moment only, which one plan serves (compiledsql).
+            prepare=not self.scope_key(),
         )
         count, next_due_at = listed[0] if listed else (0, None)
         paginator.count = count  # a cached_property, so not counted again
@@ -72,15 +74,15 @@ class HomeView(ArticleListMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if context["page_obj"].number == 1:
-            lead, latest, by_section = Article.objects.front_page(self.now)
-            context.update(lead=lead, latest=latest, section_blocks=by_section)
+            context["front_page"] = Article.objects.front_page(self.now)
         return context
 
     def render_to_response(self, context, **response_kwargs):
         """Render the page; the front page for the cache, kept in this worker's memory under
-        everything it shows: after a site change that left it as it was, it is one lookup."""
+        everything it shows: after a site change that left it as it was, it is one lookup, and
+        no story is built from its rows."""
         response = super().render_to_response(context, **response_kwargs)
-        if not context.get("lead") or not pagecache.is_rendering_for_cache(self.request):
+        if not context.get("front_page") or not pagecache.is_rendering_for_cache(self.request):
             return response
         html = pagecache.remembered(
             self._front_page_key(response, context),
@@ -89,19 +91,13 @@ class HomeView(ArticleListMixin, ListView):
         return HttpResponse(html, content_type=response["Content-Type"])
 
     def _front_page_key(self, response, context):
-        blocks = context["section_blocks"].items()
         now = timezone.localtime(self.now)
         return (
             "front-page",
             # The compiled templates: new ones when templates are reloaded in development.
             response.resolve_template(response.template_name).template,
             self.request.path,
-            story_state(context["lead"]),
-            tuple(story_state(article) for article in context["latest"]),
-            tuple(
-                (row_state(section), tuple(story_state(article) for article in articles))
-                for section, articles in blocks
-            ),
+            context["front_page"].state,
             context["page_obj"].has_next(),
             tuple(row_state(section) for section in navigation_sections()),
             # The footer's year and zone; what the same rows look like in another language or

@@ -53,6 +53,17 @@ def get_many_tracked(keys):
     return getattr(cache, "get_many_tracked", cache.get_many)(keys)
 
 
+def replace_tracked(values):
+    """Set the keys of `values`, kept forever, and return once every process's tracked copy
+    of them has been dropped: `cache.set_many(values, None)`, then `wait_for_invalidations()`,
+    in one round trip where the backend can."""
+    replace = getattr(cache, "replace_tracked", None)
+    if replace is None:
+        cache.set_many(values, None)
+    else:
+        replace(values)
+
+
 def wait_for_invalidations():
     """Return once every process's tracked copy of a key written so far has been dropped."""
     getattr(cache, "wait_for_invalidations", lambda: None)()
@@ -304,6 +315,17 @@ class ReusingRedisCache(RedisCache):
         # holds the invalidations of this connection's writes.
         self._cache.get_client(write=True).ping()
 
+    def _replace_tracked(self, values):
+        # MSET keeps no expiry, as set_many(values, None) does, without its MULTI/EXEC and a
+        # PERSIST per key; the PING behind it is _wait_for_invalidations, in the same round trip.
+        serializer = self._cache._serializer
+        pipeline = self._cache.get_client(write=True).pipeline(transaction=False)
+        pipeline.mset(
+            {self.make_key(key): serializer.dumps(value) for key, value in values.items()}
+        )
+        pipeline.ping()
+        pipeline.execute()
+
     def validate_key(self, key):
         # Django checks every key, character by character, for memcached's limits (about 60 µs
         # for a page key). Redis has none of them; our keys are ASCII we build ourselves.
@@ -318,6 +340,7 @@ class ReusingRedisCache(RedisCache):
     get_many = _guarded(_get_many)
     get_many_tracked = _guarded(_get_many_tracked)
     wait_for_invalidations = _guarded(_wait_for_invalidations)
+    replace_tracked = _guarded(_replace_tracked)
     has_key = _guarded(RedisCache.has_key)
     incr = _guarded(RedisCache.incr)
     set_many = _guarded(RedisCache.set_many)

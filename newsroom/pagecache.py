@@ -57,7 +57,7 @@ from newsroom.cache import (
     CacheUnavailable,
     get_many_tracked,
     on_reconnect,
-    wait_for_invalidations,
+    replace_tracked,
 )
 
 try:
@@ -98,10 +98,9 @@ def article_scope(slug):
 
 def _replace_generations(scopes):
     try:
-        cache.set_many({GENERATION_PREFIX + scope: secrets.token_hex(8) for scope in scopes}, None)
         # Workers hold generations they read with client tracking (read_generations): once
         # this returns, the invalidation is on each worker's socket for its next request.
-        wait_for_invalidations()
+        replace_tracked({GENERATION_PREFIX + scope: secrets.token_hex(8) for scope in scopes})
     except CacheUnavailable:
         # Made good by _retire_every_page once the cache is back.
         logger.warning("Page cache unreachable; %s retired when it returns", ", ".join(scopes))

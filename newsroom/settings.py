@@ -329,6 +329,9 @@ NEWSROOM_PAGE_MEMORY_MB = env_int("NEWSROOM_PAGE_MEMORY_MB", 64)
 # Compile each kept query's queryset again on every run and refuse SQL that differs from the
 # kept (newsroom.compiledsql): on in the test settings, where a key that misses an input fails.
 NEWSROOM_CHECK_COMPILED_QUERIES = env_bool("NEWSROOM_CHECK_COMPILED_QUERIES", False)
+# On PostgreSQL the kept queries are prepared statements of each connection (planned once).
+# Turn off behind a pooler in transaction mode (PgBouncer's), where a session is not kept.
+NEWSROOM_PREPARED_STATEMENTS = env_bool("NEWSROOM_PREPARED_STATEMENTS", True)
 # Varnish servers in front (varnish/newsroom.vcl), e.g. "http://127.0.0.1:6081": every cache
 # invalidation bans the pages it retires there too.
 NEWSROOM_VARNISH_URLS = env_list("NEWSROOM_VARNISH_URLS")

@@ -270,6 +270,9 @@ def test_front_page_picks_what_its_definition_says_whatever_the_mix_of_stories(s
     make_article(section=sections[0], status=Article.Status.DRAFT, is_front_lead=True)
 
     for latest, per_section in [(6, 3), (2, 1)]:
-        assert Article.objects.front_page(
-            now, latest=latest, per_section=per_section
+        front_page = Article.objects.front_page(now, latest=latest, per_section=per_section)
+        assert (
+            front_page.lead,
+            front_page.latest,
+            front_page.section_blocks,
         ) == front_page_by_hand(now, latest=latest, per_section=per_section)

@@ -548,9 +548,10 @@ def test_front_page_leads_with_the_editors_pick_then_the_latest_then_each_sectio
 
     response = client.get("/")
     html = response.content.decode()
-    assert response.context["lead"] == pick
-    assert response.context["latest"] == stories[:6]
-    blocks = response.context["section_blocks"]
+    front_page = response.context["front_page"]
+    assert front_page.lead == pick
+    assert front_page.latest == stories[:6]
+    blocks = front_page.section_blocks
     assert [section.name for section in blocks] == ["Nation", "World"]
     assert blocks[nation] == [s for s in stories[6:11] if s.section == nation][:3]
     shown = [pick, *stories[:6], *blocks[nation], *blocks[world]]
@@ -563,7 +564,8 @@ def test_front_page_without_a_pick_leads_with_the_newest(client):
     older = make_article(publish_at=timezone.now() - timedelta(days=1))
     newest = make_article()
     response = client.get("/")
-    assert response.context["lead"] == newest and response.context["latest"] == [older]
+    front_page = response.context["front_page"]
+    assert front_page.lead == newest and front_page.latest == [older]
 
 
 def test_cards_offer_sized_lazy_pictures_in_two_widths(client, settings, tmp_path):

@@ -148,6 +148,33 @@ def test_a_change_by_another_server_is_seen_on_the_next_read(monkeypatch):
 
 
 @pytest.mark.redis
+def test_replacing_tracked_values_is_one_round_trip_that_every_reader_sees_at_once(monkeypatch):
+    from redis.client import Pipeline
+
+    reader, other_server = tracked_backend(), tracked_backend()
+    other_server.set("a", "one", 30)
+    assert reader.get_many_tracked(["a", "b"]) == {"a": "one"}
+    round_trips = []
+    real_execute = Pipeline.execute
+    monkeypatch.setattr(
+        Pipeline,
+        "execute",
+        lambda pipeline, **kwargs: (
+            round_trips.append(
+                (pipeline.transaction, [command[0][0] for command in pipeline.command_stack])
+            )
+            or real_execute(pipeline, **kwargs)
+        ),
+    )
+    other_server.replace_tracked({"a": "two", "b": "three"})  # what a new generation does
+    assert round_trips == [(False, ["MSET", "PING"])]
+    assert reader.get_many_tracked(["a", "b"]) == {"a": "two", "b": "three"}
+    # Kept forever, as set_many(values, None) keeps them: the old expiry is gone.
+    client = other_server._cache.get_client(write=True)
+    assert client.ttl(other_server.make_key("a")) == -1
+
+
+@pytest.mark.redis
 def test_a_tracking_connection_redis_closed_forgets_what_it_held():
     import redis
 

@@ -119,3 +119,110 @@ def test_the_most_recently_used_are_kept(monkeypatch, settings, compiles):
     assert compiles == []
     run(2)
     assert len(compiles) == 1
+
+
+# --- Prepared statements (PostgreSQL) ---------------------------------------------------------
+
+
+@pytest.fixture
+def prepared(settings):
+    """Start with no prepared statement on the connection; return a reader of the ones made:
+    [(PREPARE text, runs so far)]."""
+    settings.NEWSROOM_PREPARED_STATEMENTS = True
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    compiledsql._prepared.clear()
+
+    def made():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements "
+                "WHERE name LIKE 'newsroom_%' ORDER BY prepare_time"
+            )
+            return cursor.fetchall()
+
+    return made
+
+
+def published_rows(**options):
+    return compiledsql.rows(("published-at",), published_at, moment=timezone.now(), **options)
+
+
+@pytest.mark.postgres
+def test_a_query_asked_to_is_prepared_once_per_connection_then_executed(prepared):
+    make_article(), make_article()
+    for _ in range(3):
+        rows = published_rows(prepare=True)
+    assert rows == list(published_at(timezone.now())) and len(rows) == 2
+    [(statement, runs)] = prepared()
+    assert statement.startswith("PREPARE newsroom_") and '"articles_article"' in statement
+    assert runs == 3
+
+
+@pytest.mark.postgres
+def test_a_query_not_asked_to_is_never_prepared(prepared):
+    make_article()
+    published_rows()
+    assert prepared() == []
+
+
+@pytest.mark.postgres
+def test_no_statement_is_prepared_when_turned_off(prepared, settings):
+    settings.NEWSROOM_PREPARED_STATEMENTS = False
+    make_article()
+    assert len(published_rows(prepare=True)) == 1
+    assert prepared() == []
+
+
+@pytest.mark.postgres
+def test_while_queries_are_logged_the_sql_itself_runs(prepared):
+    make_article()
+    with CaptureQueriesContext(connection) as queries:
+        published_rows(prepare=True)
+    [query] = queries.captured_queries
+    assert query["sql"].startswith('SELECT "articles_article"."id"')
+    assert prepared() == []
+
+
+@pytest.mark.postgres
+def test_a_query_postgresql_cannot_prepare_runs_as_sql_in_the_same_transaction(prepared):
+    from django.db import transaction
+    from django.db.models import Value
+
+    article = make_article()
+
+    def summed(_):  # "$1 + $2": nothing says their types, and PREPARE refuses to guess
+        return Article.objects.annotate(total=Value(1) + Value(2)).values_list("pk", "total")
+
+    with transaction.atomic():
+        for _ in range(2):
+            assert compiledsql.rows(("summed",), summed, prepare=True) == [(article.pk, 3)]
+        assert Article.objects.count() == 1  # the transaction goes on
+    assert prepared() == []
+
+
+@pytest.mark.postgres
+def test_past_the_bound_the_prepared_statements_start_again(prepared, monkeypatch):
+    monkeypatch.setattr(compiledsql, "MAX_PREPARED", 2)
+    article = make_article()
+    for n in range(3):
+        rows = compiledsql.rows(
+            ("pk", n),
+            lambda _, n=n: Article.objects.filter(pk=article.pk + n).values_list("pk"),
+            prepare=True,
+        )
+        assert rows == ([(article.pk,)] if n == 0 else [])
+    assert len(prepared()) == 1  # the third was prepared after the first two were dropped
+    assert compiledsql.rows(
+        ("pk", 0), lambda _: Article.objects.filter(pk=article.pk).values_list("pk"), prepare=True
+    ) == [(article.pk,)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again(prepared):
+    make_article()
+    published_rows(prepare=True)
+    connection.close()  # a restart, or CONN_MAX_AGE passed: the session's statements are gone
+    assert len(published_rows(prepare=True)) == 1
+    assert [runs for _, runs in prepared()] == [1]
