@@ -35,10 +35,15 @@ def render_thread(comments, *, is_open, page_number=1, reported=None):
     return mark_safe(html)  # noqa: S308 - names escaped, bodies sanitized on save
 
 
-def thread_state(comments, *, is_open, page_number=1, reported=None):
-    """Return everything render_thread() shows of the comments, as a key."""
+def thread_key(rows, *, is_open, page_number=1, reported=None):
+    """Return everything render_thread() shows of the comments made of `rows`, as a key.
+
+    Each comment shows its own row's values, and whether it can be replied to and was just
+    reported, which its row's depth and pk tell with the page's maximum depth and reported pk:
+    the rows and those say it all, and the comments need not be built to know the key.
+    """
     page = _PageMarkup(is_open=is_open, page_number=page_number, reported=reported)
-    return (*page.key, tuple(page.shown(comment) for comment in comments))
+    return (*page.key, page.max_depth, page.reported, tuple(rows))
 
 
 class _PageMarkup:

@@ -43,7 +43,7 @@ class Thread:
 
     total: int = 0
     page: object = None
-    comments: list = field(default_factory=list)
+    rows: list = field(default_factory=list)  # the page's approved comments (ThreadComment)
     pending: list = field(default_factory=list)
     is_open: bool = False
     close_at: object = None
@@ -52,6 +52,11 @@ class Thread:
     reply_to: object = None
     reported: int | None = None
     desk_message: str = ""  # staffed hours: why comments are held or closed just now
+
+    @functools.cached_property
+    def comments(self):
+        """Return the page's top-level comments, their replies nested: built only to render."""
+        return _threads_from_rows(self.rows)
 
 
 def _int(value):
@@ -85,7 +90,7 @@ def comment_thread(context, article):
         # Counted already: the paginator only numbers the top-level comments' page.
         paginator = Paginator(range(counts["top_level"]), settings.NEWSROOM_COMMENTS_PER_PAGE)
         thread.page = paginator.get_page(params.get("comments_page"))
-        thread.page.object_list = thread.comments = _threads(article, thread.page)
+        thread.rows = _thread_rows(article, thread.page)
     if request is not None:
         thread.pending = pending.for_article(request.session, article)
     if thread.is_open:
@@ -129,8 +134,8 @@ def comments_section(context, article):
         article.pk,
         thread.total,
         (page.number, page.paginator.num_pages) if page else None,
-        rendering.thread_state(
-            thread.comments,
+        rendering.thread_key(
+            thread.rows,
             is_open=thread.is_open,
             page_number=page.number if page else 1,
             reported=thread.reported,
@@ -199,8 +204,9 @@ class ThreadComment:
         self.children = []
 
 
-def _threads(article, page):
-    """Return the page's top-level comments, every approved reply attached as `children`.
+def _thread_rows(article, page):
+    """Return the rows (ThreadComment.FIELDS) of the page's top-level comments and of every
+    approved reply to them, oldest first.
 
     One query, with the page's top-level pks as its subquery: the page's comments by their pks,
     and their replies through the thread index, as a UNION (an OR of the two, or COALESCE of the
@@ -221,7 +227,13 @@ def _threads(article, page):
         return threads.union(replies, all=True).order_by("created_at", "pk")
 
     key = ("comment-threads", article.pk, page.start_index(), page.end_index())
-    comments = [ThreadComment(*row) for row in compiledsql.rows(key, build)]
+    return compiledsql.rows(key, build)
+
+
+def _threads_from_rows(rows):
+    """Return the top-level comments of `rows`, every reply attached to its parent's
+    `children`."""
+    comments = [ThreadComment(*row) for row in rows]
     by_id = {comment.pk: comment for comment in comments}
     top_level = []
     for comment in comments:

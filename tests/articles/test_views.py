@@ -235,6 +235,24 @@ def test_home_is_paginated(client, settings):
     assert 'rel="next"' in first.content.decode()
 
 
+def test_the_front_pages_first_page_builds_no_list_of_articles(client, settings, monkeypatch):
+    from articles.models import ArticleQuerySet
+
+    settings.NEWSROOM_CHECK_COMPILED_QUERIES = False  # which builds every kept query again
+    make_articles(13)
+    client.get("/")  # the front page's own queries are compiled and kept
+    built = []
+    real = ArticleQuerySet.with_byline
+    monkeypatch.setattr(
+        ArticleQuerySet, "with_byline", lambda articles: built.append(1) or real(articles)
+    )
+    pagecache.invalidate_site()
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    assert built == []  # its stories come from the front page's rows
+    second = client.get("/?page=2")
+    assert built == [1] and len(second.context["article_list"]) == 1
+
+
 def test_section_page_lists_only_its_published_articles(client):
     world, nation = make_section(name="World", slug="world"), make_section()
     mine = make_article(section=world)

@@ -76,17 +76,26 @@ def test_a_new_comment_renders_only_its_own_markup_and_the_thread(
     assert "Comments (4)" in html
 
 
-def test_an_unchanged_comments_section_is_taken_from_memory(client, article, renders):
+def test_an_unchanged_comments_section_is_taken_from_memory(client, article, renders, monkeypatch):
     for n in range(3):
-        make_comment(article, body=f"Earlier comment {n}.")
+        parent = make_comment(article, body=f"Earlier comment {n}.")
+    make_comment(article, body="A reply.", parent=parent)
     url = article.get_absolute_url()
     first = cached_html(client, url)
     renders.clear()
+    built = []
+    real_init = comments_tags.ThreadComment.__init__
+    monkeypatch.setattr(
+        comments_tags.ThreadComment,
+        "__init__",
+        lambda comment, *row: built.append(row) or real_init(comment, *row),
+    )
     pagecache.invalidate_article(article.slug)  # e.g. a comment approved, then rejected
     response = client.get(url)
     assert response["X-Page-Cache"] == "miss"
     assert [t.name for t in response.templates] == ["comments/article_comments.html"]
     assert response.content.decode() == first and renders == []
+    assert built == []  # kept under the comments' rows: no thread was built from them
 
 
 def test_a_cached_pages_form_is_rendered_once_per_worker_and_the_same_for_each_reader(
