@@ -4,9 +4,10 @@
   Django builds a new `redis.Redis` client on every cache operation; with redis-py 5+ that costs
   about 0.2 ms, more than the round trip itself on 127.0.0.1. Every cached page and rate-limit
   check pays it, so reuse the client: it is thread-safe and holds no state beyond its pool.
-- `get_many` goes over a connection of its own per thread: one MGET sent and read, without the
-  client's pool checkout (a poll of the socket), retry and telemetry wrappers, which cost more
-  than the round trip itself.
+- `get_many`, `set` and `replace_tracked` go over connections of their own per thread (reads;
+  writes, to the primary): one write sent and read, without the client's pool checkout (a poll
+  of the socket), retry and telemetry wrappers, which cost more than the round trip itself. Each
+  page miss stores its page, and each invalidation replaces generations.
 - `get_many_tracked`, the read of every page hit from a worker's memory (the page's
   generations), answers from this process's copy of the values, which Redis keeps exact: with
   client tracking (RESP3) it pushes an invalidation the moment any client changes a key read on
@@ -29,6 +30,7 @@ import time
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 logger = logging.getLogger(__name__)
@@ -208,11 +210,15 @@ class TrackedValues:
             try:
                 connection.send_command("MGET", *missing)
                 # Invalidations that came before the reply are taken first, by the parser.
-                self.values.update(zip(missing, connection.read_response(), strict=True))
+                found = dict(zip(missing, connection.read_response(), strict=True))
             except BaseException:
                 self._forget()
                 raise
+            # A missing key is asked for again: the caller may be about to set it, and its
+            # own write's invalidation can reach this socket after its next read.
+            self.values.update((key, value) for key, value in found.items() if value is not None)
             self.asked_at = time.monotonic()
+            return [self.values.get(key, found.get(key)) for key in keys]
         return [self.values[key] for key in keys]
 
     def _connection(self):
@@ -252,7 +258,9 @@ class ReusingRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
         self.breaker = breaker_for(server)
-        self._reader = None  # (process id, connection): Django makes one backend per thread
+        # (process id, connection) each: Django makes one backend per thread.
+        self._reader = None
+        self._writer = None
         self._tracked = None
 
     def _recover(self):
@@ -268,17 +276,32 @@ class ReusingRedisCache(RedisCache):
 
     def _read(self, *command):
         """Send one read-only command over this thread's own connection and return the reply."""
-        pid, connection = self._reader or (None, None)
+        return self._run(self._own_connection("_reader", write=False), [command])[0]
+
+    def _write(self, *commands):
+        """Send commands that may safely run twice (SET, MSET, DEL, PING) over this thread's own
+        connection to the primary, in one write; return their replies."""
+        return self._run(self._own_connection("_writer", write=True), commands)
+
+    def _own_connection(self, attribute, *, write):
+        pid, connection = getattr(self, attribute) or (None, None)
         if pid != os.getpid():  # none yet, or inherited across a fork
-            connection = _new_connection(self._cache._get_connection_pool(False))
-            self._reader = (os.getpid(), connection)
+            connection = _new_connection(self._cache._get_connection_pool(write))
+            setattr(self, attribute, (os.getpid(), connection))
+        return connection
+
+    @staticmethod
+    def _run(connection, commands):
         # A connection Redis closed while it sat idle (a restart) gets one fresh try, as the
-        # client's own retry would: the command only reads.
+        # client's own retry would: every command sent here may run twice.
         tries = 2 if connection.is_connected else 1
         for attempt in range(1, tries + 1):
             try:
-                connection.send_command(*command)
-                return connection.read_response()
+                if len(commands) == 1:
+                    connection.send_command(*commands[0])
+                else:
+                    connection.send_packed_command(connection.pack_commands(commands))
+                return [connection.read_response() for _ in commands]
             except redis.ConnectionError:
                 connection.disconnect()
                 if attempt == tries:
@@ -315,16 +338,24 @@ class ReusingRedisCache(RedisCache):
         # holds the invalidations of this connection's writes.
         self._cache.get_client(write=True).ping()
 
+    def _set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        # RedisCacheClient.set, over this thread's own connection: a page miss stores the page.
+        key = self.make_key(key, version=version)
+        timeout = self.get_backend_timeout(timeout)
+        if timeout == 0:
+            self._write(("DEL", key))
+            return
+        value = self._cache._serializer.dumps(value)
+        self._write(("SET", key, value) if timeout is None else ("SET", key, value, "EX", timeout))
+
     def _replace_tracked(self, values):
-        # MSET keeps no expiry, as set_many(values, None) does, without its MULTI/EXEC and a
-        # PERSIST per key; the PING behind it is _wait_for_invalidations, in the same round trip.
+        # MSET keeps no expiry, as set_many(values, None) does, without its MULTI/EXEC; the
+        # PING behind it is _wait_for_invalidations, in the same round trip.
         serializer = self._cache._serializer
-        pipeline = self._cache.get_client(write=True).pipeline(transaction=False)
-        pipeline.mset(
-            {self.make_key(key): serializer.dumps(value) for key, value in values.items()}
-        )
-        pipeline.ping()
-        pipeline.execute()
+        mset = ["MSET"]
+        for key, value in values.items():
+            mset += [self.make_key(key), serializer.dumps(value)]
+        self._write(mset, ["PING"])
 
     def validate_key(self, key):
         # Django checks every key, character by character, for memcached's limits (about 60 µs
@@ -334,7 +365,7 @@ class ReusingRedisCache(RedisCache):
     # Every operation that talks to Redis; the others (get_or_set, decr, ...) call these.
     add = _guarded(RedisCache.add)
     get = _guarded(RedisCache.get)
-    set = _guarded(RedisCache.set)
+    set = _guarded(_set)
     touch = _guarded(RedisCache.touch)
     delete = _guarded(RedisCache.delete)
     get_many = _guarded(_get_many)

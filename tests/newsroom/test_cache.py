@@ -123,8 +123,24 @@ def test_tracked_values_are_read_once_and_then_kept_in_the_process(monkeypatch):
     assert reader.get_many_tracked(["a", "b", "missing"]) == {"a": "one", "b": "two"}
     sent = sent_commands(reader, monkeypatch)
     for _ in range(3):
-        assert reader.get_many_tracked(["a", "b", "missing"]) == {"a": "one", "b": "two"}
+        assert reader.get_many_tracked(["a", "b"]) == {"a": "one", "b": "two"}
     assert sent == []
+    # A missing key is asked for again, alone.
+    assert reader.get_many_tracked(["a", "missing"]) == {"a": "one"}
+    assert sent == [("MGET", reader.make_key("missing"))]
+
+
+@pytest.mark.redis
+def test_a_value_set_after_reading_it_missing_is_read_at_once(monkeypatch):
+    from redis.connection import AbstractConnection
+
+    backend = tracked_backend()
+    assert backend.get_many_tracked(["nav"]) == {}
+    # What navigation_sections() does on a miss, then reads again in the same request. Redis
+    # may put the write's invalidation on the tracking socket after that read: hold it back.
+    monkeypatch.setattr(AbstractConnection, "can_read", lambda connection, timeout=0: False)
+    backend.set("nav", ["World", "Nation"], 30)
+    assert backend.get_many_tracked(["nav"]) == {"nav": ["World", "Nation"]}
 
 
 @pytest.mark.redis
@@ -147,31 +163,65 @@ def test_a_change_by_another_server_is_seen_on_the_next_read(monkeypatch):
     assert reader.get_many_tracked(["a"]) == {}
 
 
+def sent_writes(backend, monkeypatch):
+    """Record the command names of each write the backend sends on its own write connection
+    (one write, one round trip, each)."""
+    backend.set("warm", 1, 30)  # the connection exists from now on
+    sent = []
+    real_run = ReusingRedisCache._run
+
+    def run(connection, commands):
+        if connection is backend._writer[1]:
+            sent.append([command[0] for command in commands])
+        return real_run(connection, commands)
+
+    monkeypatch.setattr(ReusingRedisCache, "_run", staticmethod(run))
+    return sent
+
+
 @pytest.mark.redis
 def test_replacing_tracked_values_is_one_round_trip_that_every_reader_sees_at_once(monkeypatch):
-    from redis.client import Pipeline
-
     reader, other_server = tracked_backend(), tracked_backend()
     other_server.set("a", "one", 30)
     assert reader.get_many_tracked(["a", "b"]) == {"a": "one"}
-    round_trips = []
-    real_execute = Pipeline.execute
-    monkeypatch.setattr(
-        Pipeline,
-        "execute",
-        lambda pipeline, **kwargs: (
-            round_trips.append(
-                (pipeline.transaction, [command[0][0] for command in pipeline.command_stack])
-            )
-            or real_execute(pipeline, **kwargs)
-        ),
-    )
+    sent = sent_writes(other_server, monkeypatch)
     other_server.replace_tracked({"a": "two", "b": "three"})  # what a new generation does
-    assert round_trips == [(False, ["MSET", "PING"])]
+    assert sent == [["MSET", "PING"]]
     assert reader.get_many_tracked(["a", "b"]) == {"a": "two", "b": "three"}
     # Kept forever, as set_many(values, None) keeps them: the old expiry is gone.
     client = other_server._cache.get_client(write=True)
     assert client.ttl(other_server.make_key("a")) == -1
+
+
+@pytest.mark.redis
+def test_set_is_one_command_on_the_threads_own_connection_with_djangos_expiries(monkeypatch):
+    from redis.connection import ConnectionPool
+
+    backend = tracked_backend()
+    sent = sent_writes(backend, monkeypatch)
+    client = backend._cache.get_client(write=True)
+    with monkeypatch.context() as patched:
+        patched.setattr(ConnectionPool, "get_connection", lambda *a, **k: pytest.fail("pool"))
+        backend.set("page", {"body": b"x" * 100_000}, 30)
+        backend.set("forever", 7, None)
+        backend.set("gone", 1, 30)
+        backend.set("gone", 2, 0)  # Django's meaning of 0: not kept
+    assert sent == [["SET"], ["SET"], ["SET"], ["DEL"]]
+    assert backend.get("page") == {"body": b"x" * 100_000} and backend.get("forever") == 7
+    assert 0 < client.ttl(backend.make_key("page")) <= 30
+    assert client.ttl(backend.make_key("forever")) == -1 and backend.get("gone") is None
+
+
+@pytest.mark.redis
+def test_a_write_reconnects_once_when_redis_closed_its_idle_connection():
+    import redis
+
+    backend = tracked_backend()
+    backend.set("a", 1, 30)
+    own_id = backend._write(("CLIENT", "ID"))[0]
+    redis.Redis.from_url(settings.REDIS_URL).client_kill_filter(_id=own_id)
+    backend.set("a", 2, 30)
+    assert backend.get("a") == 2 and not backend.breaker.failed
 
 
 @pytest.mark.redis
