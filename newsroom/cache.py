@@ -350,7 +350,7 @@ class ReusingRedisCache(RedisCache):
 
     def _replace_tracked(self, values):
         # MSET keeps no expiry, as set_many(values, None) does, without its MULTI/EXEC; the
-        # PING behind it is _wait_for_invalidations, in the same round trip.
+        # PING behind it is _wait_for_invalidations's, in the same round trip.
         serializer = self._cache._serializer
         mset = ["MSET"]
         for key, value in values.items():

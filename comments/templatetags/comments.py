@@ -43,7 +43,7 @@ class Thread:
 
     total: int = 0
     page: object = None
-    rows: list = field(default_factory=list)  # the page's approved comments (ThreadComment)
+    rows: list = field(default_factory=list)  # the page's approved comments' ThreadComment.FIELDS
     pending: list = field(default_factory=list)
     is_open: bool = False
     close_at: object = None
